@@ -1,0 +1,247 @@
+//! Collapse into segments (7.1), maximal repeats (7.2) and the significance test with modules (7.3).
+
+use std::ops::Range;
+
+use crate::sa::{count_non_overlapping, lcp_array, maximal_repeat_intervals, suffix_array};
+use crate::stats::poisson_log_sf;
+
+/// Family-wise significance level of the Bonferroni test (ALGORITHM.md 7.3).
+pub const FAMILY_ALPHA: f64 = 1e-3;
+
+/// The run-length encoding of an assignment, broken at recording boundaries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Collapsed {
+    /// State of every segment.
+    pub states: Vec<usize>,
+    /// Number of segments in every recording (same order as the recordings).
+    pub per_recording: Vec<usize>,
+}
+
+/// Run-length encodes `assignment` into segments (ALGORITHM.md 7.1); a segment always ends
+/// at a recording boundary, so two neighbouring segments of different recordings may share a state.
+pub fn collapse(assignment: &[usize], recordings: &[Range<usize>]) -> Collapsed {
+    let mut states = Vec::new();
+    let mut per_recording = Vec::with_capacity(recordings.len());
+    for rec in recordings {
+        let before = states.len();
+        let mut prev = None;
+        for &s in &assignment[rec.clone()] {
+            if prev != Some(s) {
+                states.push(s);
+                prev = Some(s);
+            }
+        }
+        per_recording.push(states.len() - before);
+    }
+    Collapsed {
+        states,
+        per_recording,
+    }
+}
+
+/// Segment sequence with one distinct sentinel symbol (`k + j`) between consecutive
+/// non-empty recordings, so that no repeat can span a boundary.
+pub fn text_with_sentinels(collapsed: &Collapsed, k: usize) -> Vec<usize> {
+    let mut text = Vec::with_capacity(collapsed.states.len() + collapsed.per_recording.len());
+    let mut at = 0;
+    let mut sentinel = k;
+    for &n in &collapsed.per_recording {
+        if n == 0 {
+            continue;
+        }
+        if at > 0 {
+            text.push(sentinel);
+            sentinel += 1;
+        }
+        text.extend_from_slice(&collapsed.states[at..at + n]);
+        at += n;
+    }
+    text
+}
+
+/// A maximal repeat of the segment sequence with its non-overlapping count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CountedRepeat {
+    /// The repeated states.
+    pub states: Vec<usize>,
+    /// Non-overlapping occurrences, greedy from the left.
+    pub count: usize,
+}
+
+/// All maximal repeats of length >= 2 of `text` with their non-overlapping counts, sorted by
+/// length then states. Repeats of length > 2 occurring fewer than `min_count` times in total
+/// (overlapping) get their count computed anyway only when it can reach `min_count`; others
+/// carry the total number of occurrences as an upper bound, which is all the test needs.
+pub fn counted_repeats(text: &[usize], min_count: usize) -> Vec<CountedRepeat> {
+    let sa = suffix_array(text);
+    let lcp = lcp_array(text, &sa);
+    let intervals = maximal_repeat_intervals(text, &sa, &lcp, 2);
+    let mut scratch = Vec::new();
+    let mut out: Vec<CountedRepeat> = intervals
+        .iter()
+        .map(|iv| {
+            let occurrences = iv.rb - iv.lb + 1;
+            let count = if iv.len == 2 || occurrences >= min_count {
+                scratch.clear();
+                scratch.extend_from_slice(&sa[iv.lb..=iv.rb]);
+                scratch.sort_unstable();
+                count_non_overlapping(&scratch, iv.len)
+            } else {
+                occurrences
+            };
+            let p = sa[iv.lb];
+            CountedRepeat {
+                states: text[p..p + iv.len].to_vec(),
+                count,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.states
+            .len()
+            .cmp(&b.states.len())
+            .then_with(|| a.states.cmp(&b.states))
+    });
+    out
+}
+
+/// A module of the significance test: a sequence of states with a null log probability.
+#[derive(Clone, Debug, PartialEq)]
+struct Module {
+    states: Vec<usize>,
+    lp: f64,
+}
+
+/// A significant repeat before truncation to `max_motifs`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Significant {
+    /// The states.
+    pub states: Vec<usize>,
+    /// Non-overlapping count.
+    pub count: usize,
+    /// `ln p` of the test without module replacement (the ranking key).
+    pub log_p: f64,
+    /// `ln p` of the test with module replacement (the one compared to the threshold).
+    pub log_p_modules: f64,
+}
+
+/// Null log probability of `states` after replacing module occurrences (longest module
+/// first, then most probable, then lexicographically smallest; each module replaces its
+/// non-overlapping occurrences among the not-yet-replaced symbols, from the left).
+fn replaced_log_prob(states: &[usize], modules: &[Module], log_freq: &[f64]) -> f64 {
+    // `None` marks a symbol already covered by a module.
+    let mut raw: Vec<Option<usize>> = states.iter().map(|&s| Some(s)).collect();
+    let mut lp = 0.0;
+    for m in modules {
+        let len = m.states.len();
+        if len > raw.len() {
+            continue;
+        }
+        let mut i = 0;
+        while i + len <= raw.len() {
+            if raw[i..i + len]
+                .iter()
+                .zip(&m.states)
+                .all(|(a, &b)| *a == Some(b))
+            {
+                lp += m.lp;
+                raw[i..i + len].fill(None);
+                i += len;
+            } else {
+                i += 1;
+            }
+        }
+    }
+    lp + raw.iter().flatten().map(|&s| log_freq[s]).sum::<f64>()
+}
+
+/// Significance test of ALGORITHM.md 7.3 over counted repeats (sorted by length).
+///
+/// Choices where the text is open (confirmed by the conformance vectors):
+/// * the Bonferroni denominator is the number of maximal repeats of length > 2 (all of them,
+///   whether or not they reach `min_instances`);
+/// * a significant repeat becomes a module with log probability
+///   `max(lp with module replacement, ln(count / L))`, like the length-2 modules.
+pub fn significant_repeats(
+    repeats: &[CountedRepeat],
+    segment_states: &[usize],
+    k: usize,
+    min_instances: usize,
+) -> Vec<Significant> {
+    let l = segment_states.len();
+    if l == 0 {
+        return Vec::new();
+    }
+    let lf = l as f64;
+    let mut counts = vec![0usize; k];
+    for &s in segment_states {
+        counts[s] += 1;
+    }
+    let log_freq: Vec<f64> = counts.iter().map(|&c| (c as f64 / lf).ln()).collect();
+    let n_long = repeats.iter().filter(|r| r.states.len() > 2).count();
+    let log_threshold = FAMILY_ALPHA.ln() - (n_long.max(1) as f64).ln();
+
+    let mut modules: Vec<Module> = Vec::new();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < repeats.len() {
+        // Process one length at a time; modules found at this length join afterwards.
+        let len = repeats[i].states.len();
+        let mut j = i;
+        let mut new_modules = Vec::new();
+        while j < repeats.len() && repeats[j].states.len() == len {
+            let rep = &repeats[j];
+            j += 1;
+            let own_lp = (rep.count as f64 / lf).ln();
+            if len == 2 {
+                let lp = log_freq[rep.states[0]] + log_freq[rep.states[1]];
+                new_modules.push(Module {
+                    states: rep.states.clone(),
+                    lp: lp.max(own_lp),
+                });
+                continue;
+            }
+            if rep.count < min_instances {
+                continue;
+            }
+            let lp = replaced_log_prob(&rep.states, &modules, &log_freq);
+            let log_p_modules = poisson_log_sf(lf * lp.exp(), rep.count as u64);
+            if log_p_modules < log_threshold {
+                let lp0: f64 = rep.states.iter().map(|&s| log_freq[s]).sum();
+                let log_p = poisson_log_sf(lf * lp0.exp(), rep.count as u64);
+                out.push(Significant {
+                    states: rep.states.clone(),
+                    count: rep.count,
+                    log_p,
+                    log_p_modules,
+                });
+                new_modules.push(Module {
+                    states: rep.states.clone(),
+                    lp: lp.max(own_lp),
+                });
+            }
+        }
+        modules.extend(new_modules);
+        modules.sort_by(|a, b| {
+            b.states
+                .len()
+                .cmp(&a.states.len())
+                .then(b.lp.total_cmp(&a.lp))
+                .then_with(|| a.states.cmp(&b.states))
+        });
+        i = j;
+    }
+    out
+}
+
+/// Ranks significant repeats by `ln p` (without module replacement) ascending, ties by states
+/// lexicographically, and keeps the first `max_motifs`.
+pub fn rank_candidates(mut sig: Vec<Significant>, max_motifs: usize) -> Vec<Significant> {
+    sig.sort_by(|a, b| {
+        a.log_p
+            .total_cmp(&b.log_p)
+            .then_with(|| a.states.cmp(&b.states))
+    });
+    sig.truncate(max_motifs);
+    sig
+}
