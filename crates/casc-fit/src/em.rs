@@ -1,0 +1,584 @@
+//! The EM loop: M-step (graphical lasso per state), E-step (costs), assignment (Viterbi, or the
+//! motif step in phase 2), empty-state re-seeding and the three-history convergence rule.
+
+use std::collections::VecDeque;
+use std::ops::Range;
+use std::time::Instant;
+
+use casc_glasso::{BlockShape, Par, WarmStart};
+use casc_motif::Motif;
+use casc_segment::StateScorer;
+use faer::Mat;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::init::{Points, initial_labels};
+use crate::model::{Model, StateModel};
+use crate::{Fit, FitDiagnostics, FitError, IterationDiagnostics, Series, Timing, ValidFitParams};
+
+/// Timesteps moved into an empty state when it is re-seeded (ALGORITHM.md §6.3).
+pub const RESEED_RUN: usize = 20;
+/// Largest magnitude a (possibly standardised) value may have: its square must not overflow.
+pub const MAX_ABS_VALUE: f64 = 1e150;
+/// Relative ridge added to every empirical covariance before the graphical lasso, so that a
+/// singular covariance (constant or duplicated sensor, a state with one window) still has a
+/// bounded solution when `lambda = 0`; far below the data's resolution otherwise.
+pub const COVARIANCE_RIDGE: f64 = 1e-8;
+
+/// The costs of every timestep under every state, recording by recording (row-major `T x K`).
+pub(crate) fn costs_for(series: &Series, scorers: &[StateScorer]) -> Vec<f64> {
+    let k = scorers.len();
+    let n = series.n_sensors();
+    let mut costs = vec![0.0; series.n_steps() * k];
+    for r in series.recordings() {
+        casc_segment::cost_matrix_into(
+            &series.values()[r.range.start * n..r.range.end * n],
+            n,
+            scorers,
+            &mut costs[r.range.start * k..r.range.end * k],
+        );
+    }
+    costs
+}
+
+/// Plain Viterbi assignment, recording by recording (no switching penalty across a boundary).
+pub(crate) fn plain_assignment(
+    costs: &[f64],
+    k: usize,
+    ranges: &[Range<usize>],
+    beta: f64,
+) -> Vec<usize> {
+    let mut out = Vec::with_capacity(costs.len() / k.max(1));
+    for r in ranges {
+        out.extend(casc_segment::viterbi(&costs[r.start * k..r.end * k], k, beta).path);
+    }
+    out
+}
+
+/// What one M-step produced for one state.
+struct StateFit {
+    mean: Vec<f64>,
+    precision: Mat<f64>,
+    warm: Option<WarmStart>,
+    admm_iterations: usize,
+    admm_converged: bool,
+    theta_fallback: bool,
+}
+
+/// Empirical statistics of one state's windows.
+#[derive(Clone)]
+struct StateStats {
+    count: usize,
+    mean: Vec<f64>,
+    cov: Mat<f64>,
+}
+
+struct Engine<'a> {
+    x: &'a [f64],
+    n: usize,
+    w: usize,
+    d: usize,
+    k: usize,
+    ranges: Vec<Range<usize>>,
+    /// Whether timestep `t` starts a full window inside its recording.
+    full: Vec<bool>,
+    params: &'a ValidFitParams,
+}
+
+impl Engine<'_> {
+    fn window(&self, t: usize) -> &[f64] {
+        &self.x[t * self.n..t * self.n + self.d]
+    }
+
+    fn stats(&self, assignment: &[usize]) -> Vec<Option<StateStats>> {
+        let mut idx: Vec<Vec<usize>> = vec![Vec::new(); self.k];
+        for (t, &s) in assignment.iter().enumerate() {
+            if self.full[t] {
+                idx[s].push(t);
+            }
+        }
+        idx.par_iter()
+            .map(|ts| {
+                let (mean, cov) =
+                    casc_glasso::mean_and_covariance(ts.iter().map(|&t| self.window(t)), self.d)?;
+                Some(StateStats {
+                    count: ts.len(),
+                    mean,
+                    cov,
+                })
+            })
+            .collect()
+    }
+
+    /// Re-seeds every state without a window from donors (§6.3); returns the statistics to fit
+    /// and the number of states re-seeded.
+    fn reseed(
+        &self,
+        assignment: &mut [usize],
+        rng: &mut ChaCha8Rng,
+    ) -> (Vec<Option<StateStats>>, usize) {
+        let stats = self.stats(assignment);
+        let empty: Vec<usize> = (0..self.k).filter(|&s| stats[s].is_none()).collect();
+        if empty.is_empty() {
+            return (stats, 0);
+        }
+        let mut donors: Vec<(usize, f64)> = stats
+            .iter()
+            .enumerate()
+            .filter_map(|(s, st)| st.as_ref().map(|st| (s, st.cov.norm_l2())))
+            .collect();
+        donors.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut overrides: Vec<Option<StateStats>> = vec![None; self.k];
+        let mut reseeded = 0;
+        let mut counts: Vec<usize> = stats
+            .iter()
+            .map(|s| s.as_ref().map_or(0, |s| s.count))
+            .collect();
+        for (i, &e) in empty.iter().enumerate() {
+            // Round-robin over the donors, skipping any that cannot spare windows.
+            for j in 0..donors.len() {
+                let donor = donors[(i + j) % donors.len()].0;
+                if counts[donor] < 2 {
+                    continue;
+                }
+                let members: Vec<usize> = (0..assignment.len())
+                    .filter(|&t| assignment[t] == donor && self.full[t])
+                    .collect();
+                let start = members[rng.random_range(0..members.len())];
+                let range = self
+                    .ranges
+                    .iter()
+                    .find(|r| r.contains(&start))
+                    .expect("covered");
+                let end = (start + RESEED_RUN).min(range.end);
+                let moved: Vec<usize> = (start..end).collect();
+                let moved_windows = moved
+                    .iter()
+                    .filter(|&&t| self.full[t] && assignment[t] == donor)
+                    .count();
+                if moved_windows >= counts[donor] {
+                    continue;
+                }
+                let mut mean = vec![0.0; self.d];
+                let mut m = 0usize;
+                for &t in &moved {
+                    if assignment[t] == donor && self.full[t] {
+                        counts[donor] -= 1;
+                    }
+                    if self.full[t] {
+                        counts[e] += 1;
+                        m += 1;
+                        for (a, b) in mean.iter_mut().zip(self.window(t)) {
+                            *a += b;
+                        }
+                    }
+                    assignment[t] = e;
+                }
+                mean.iter_mut().for_each(|v| *v /= m.max(1) as f64);
+                let donor_cov = stats[donor]
+                    .as_ref()
+                    .expect("donor has windows")
+                    .cov
+                    .clone();
+                overrides[e] = Some(StateStats {
+                    count: m,
+                    mean,
+                    cov: donor_cov,
+                });
+                reseeded += 1;
+                break;
+            }
+        }
+        // Donors lost windows: recompute, then apply the overrides of the re-seeded states.
+        let mut stats = self.stats(assignment);
+        for (s, o) in overrides.into_iter().enumerate() {
+            if o.is_some() {
+                stats[s] = o;
+            }
+        }
+        (stats, reseeded)
+    }
+
+    /// Fits every state with windows (in parallel, faer sequential inside); a state left without
+    /// any keeps its previous fit, or copies the first fitted state if it never had one.
+    fn m_step(
+        &self,
+        stats: &[Option<StateStats>],
+        prev: &[Option<StateFit>],
+    ) -> Result<Vec<StateFit>, FitError> {
+        let shape = BlockShape::new(self.n, self.w);
+        let fits: Vec<Result<Option<StateFit>, FitError>> = (0..self.k)
+            .into_par_iter()
+            .map(|s| {
+                let Some(st) = &stats[s] else { return Ok(None) };
+                let mut cov = st.cov.clone();
+                let avg = (0..self.d).map(|i| cov[(i, i)]).sum::<f64>() / self.d as f64;
+                let ridge = COVARIANCE_RIDGE
+                    * if avg > 0.0 && avg.is_finite() {
+                        avg
+                    } else {
+                        1.0
+                    };
+                for i in 0..self.d {
+                    cov[(i, i)] += ridge;
+                }
+                let warm = prev
+                    .get(s)
+                    .and_then(|p| p.as_ref())
+                    .and_then(|p| p.warm.as_ref());
+                let sol =
+                    casc_glasso::solve(cov.as_ref(), shape, self.params.glasso(), warm, Par::Seq)
+                        .map_err(|e| {
+                        FitError::Numerical(format!("graphical lasso for state {s}: {e}"))
+                    })?;
+                Ok(Some(StateFit {
+                    mean: st.mean.clone(),
+                    precision: sol.precision,
+                    warm: Some(sol.warm),
+                    admm_iterations: sol.diagnostics.iterations,
+                    admm_converged: sol.diagnostics.converged,
+                    theta_fallback: sol.diagnostics.used_theta_fallback,
+                }))
+            })
+            .collect();
+        let mut out: Vec<Option<StateFit>> = Vec::with_capacity(self.k);
+        for f in fits {
+            out.push(f?);
+        }
+        let first = out
+            .iter()
+            .flatten()
+            .next()
+            .map(|f| (f.mean.clone(), f.precision.clone()));
+        Ok(out
+            .into_iter()
+            .enumerate()
+            .map(|(s, f)| match f {
+                Some(f) => f,
+                None => {
+                    let (mean, precision) = match prev.get(s).and_then(|p| p.as_ref()) {
+                        Some(p) => (p.mean.clone(), p.precision.clone()),
+                        None => first.clone().expect("at least one state has windows"),
+                    };
+                    StateFit {
+                        mean,
+                        precision,
+                        warm: None,
+                        admm_iterations: 0,
+                        admm_converged: true,
+                        theta_fallback: false,
+                    }
+                }
+            })
+            .collect())
+    }
+
+    fn scorers(&self, fits: &[StateFit]) -> Result<Vec<StateScorer>, FitError> {
+        fits.iter()
+            .enumerate()
+            .map(|(s, f)| {
+                StateScorer::new(&f.mean, f.precision.as_ref(), self.n, self.w)
+                    .map_err(|e| FitError::Numerical(format!("state {s} cannot be scored: {e}")))
+            })
+            .collect()
+    }
+
+    fn costs(&self, scorers: &[StateScorer], out: &mut [f64]) {
+        let k = self.k;
+        let n = self.n;
+        for r in &self.ranges {
+            casc_segment::cost_matrix_into(
+                &self.x[r.start * n..r.end * n],
+                n,
+                scorers,
+                &mut out[r.start * k..r.end * k],
+            );
+        }
+    }
+}
+
+/// Where the loop ended.
+struct PhaseOutcome {
+    assignment: Vec<usize>,
+    fits: Vec<StateFit>,
+    motifs: Vec<Motif>,
+    converged: bool,
+}
+
+/// Fits the model to a series: initialisation, phase 1 (TICC) and, unless disabled, phase 2 (motifs).
+pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
+    let started = Instant::now();
+    let k = params.n_states();
+    let w = params.window();
+    let n = series.n_sensors();
+    for r in series.recordings() {
+        if r.range.len() < w {
+            return Err(FitError::Param(crate::ParamError::new(
+                "window",
+                w,
+                format!(
+                    "must not exceed the length of every recording; {:?} has {} rows",
+                    r.name,
+                    r.range.len()
+                ),
+            )));
+        }
+    }
+    let scales = params.standardize().then(|| series.column_scales());
+    let prepared;
+    let data = match &scales {
+        Some(s) => {
+            prepared = series.standardized(s);
+            &prepared
+        }
+        None => series,
+    };
+    if data.max_abs() > MAX_ABS_VALUE {
+        return Err(FitError::Data(format!(
+            "values reach {:e}: squares would overflow (keep |x| below {MAX_ABS_VALUE:e}; rescale the sensors or use --standardize)",
+            data.max_abs()
+        )));
+    }
+    let ranges = data.ranges();
+    let t_total = data.n_steps();
+    let mut full = vec![false; t_total];
+    for r in &ranges {
+        for f in &mut full[r.start..r.end + 1 - w] {
+            *f = true;
+        }
+    }
+    let n_windows = full.iter().filter(|f| **f).count();
+    if k > n_windows {
+        return Err(FitError::Param(crate::ParamError::new(
+            "states",
+            k,
+            format!("must not exceed the number of windows ({n_windows})"),
+        )));
+    }
+    let engine = Engine {
+        x: data.values(),
+        n,
+        w,
+        d: n * w,
+        k,
+        ranges: ranges.clone(),
+        full,
+        params,
+    };
+
+    // Initialisation on the full windows; a tail timestep takes its recording's last window label.
+    let span = tracing::info_span!("init");
+    let init_guard = span.enter();
+    let starts: Vec<usize> = (0..t_total).filter(|&t| engine.full[t]).collect();
+    let points = Points {
+        x: data.values(),
+        n,
+        d: n * w,
+        starts: starts.clone(),
+    };
+    let (labels, init_diag) = initial_labels(&points, k, params.init_restarts(), params.seed());
+    let mut assignment = vec![0usize; t_total];
+    for (&t, &l) in starts.iter().zip(&labels) {
+        assignment[t] = l;
+    }
+    for r in &ranges {
+        let last = assignment[r.end - w];
+        for a in &mut assignment[r.end + 1 - w..r.end] {
+            *a = last;
+        }
+    }
+    drop(init_guard);
+    let init_seconds = started.elapsed().as_secs_f64();
+
+    let mut iterations = Vec::new();
+    let mut rng = ChaCha8Rng::seed_from_u64(params.seed() ^ 0x5eed_e3f1_7a11_0c2b);
+    let mut costs = vec![0.0; t_total * k];
+
+    let p1_start = Instant::now();
+    let phase1 = run_phase(
+        &engine,
+        1,
+        params.max_iters(),
+        assignment,
+        None,
+        &mut rng,
+        &mut costs,
+        &mut iterations,
+    )?;
+    let phase1_seconds = p1_start.elapsed().as_secs_f64();
+    let phase1_assignment = phase1.assignment.clone();
+    let phase1_converged = phase1.converged;
+
+    let p2_start = Instant::now();
+    let (outcome, phase2_converged) = if params.motifs() {
+        let out = run_phase(
+            &engine,
+            2,
+            params.motif_iters(),
+            phase1.assignment.clone(),
+            Some(phase1.fits),
+            &mut rng,
+            &mut costs,
+            &mut iterations,
+        )?;
+        let c = out.converged;
+        (out, Some(c))
+    } else {
+        (phase1, None)
+    };
+    let phase2_seconds = params.motifs().then(|| p2_start.elapsed().as_secs_f64());
+
+    // BIC (§8) with the final assignment's empirical covariances and the final precisions.
+    let stats = engine.stats(&outcome.assignment);
+    let mut nonzeros = 0usize;
+    let mut loglik = 0.0;
+    let mut states = Vec::with_capacity(k);
+    for (s, f) in outcome.fits.iter().enumerate() {
+        let model = StateModel {
+            mean: f.mean.clone(),
+            precision: (0..engine.d * engine.d)
+                .map(|i| f.precision[(i / engine.d, i % engine.d)])
+                .collect(),
+        };
+        nonzeros += model.nonzeros();
+        if let Some(st) = &stats[s] {
+            let ld = casc_glasso::log_det_spd(f.precision.as_ref(), Par::Seq)
+                .map_err(|e| FitError::Numerical(format!("state {s}: {e}")))?;
+            let mut tr = 0.0;
+            for i in 0..engine.d {
+                for j in 0..engine.d {
+                    tr += st.cov[(i, j)] * f.precision[(j, i)];
+                }
+            }
+            loglik += ld - tr;
+        }
+        states.push(model);
+    }
+    let bic = nonzeros as f64 * (t_total as f64).ln() - 2.0 * loglik;
+    let counts = {
+        let mut c = vec![0usize; k];
+        for &s in &outcome.assignment {
+            c[s] += 1;
+        }
+        c
+    };
+    let model = Model {
+        params: params.raw().clone(),
+        n_sensors: n,
+        window: w,
+        beta: params.beta(),
+        sensor_names: series.names().to_vec(),
+        scales,
+        states,
+        motifs: outcome.motifs.clone(),
+    };
+    let total_seconds = started.elapsed().as_secs_f64();
+    Ok(Fit {
+        model,
+        assignment: outcome.assignment,
+        phase1_assignment,
+        motifs: outcome.motifs,
+        state_counts: counts,
+        bic,
+        diagnostics: FitDiagnostics {
+            init: init_diag,
+            iterations,
+            phase1_converged,
+            phase2_converged,
+            seconds: Timing {
+                init: init_seconds,
+                phase1: phase1_seconds,
+                phase2: phase2_seconds,
+                total: total_seconds,
+            },
+        },
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_phase(
+    engine: &Engine<'_>,
+    phase: u8,
+    max_iters: usize,
+    mut assignment: Vec<usize>,
+    mut prev: Option<Vec<StateFit>>,
+    rng: &mut ChaCha8Rng,
+    costs: &mut [f64],
+    log: &mut Vec<IterationDiagnostics>,
+) -> Result<PhaseOutcome, FitError> {
+    let k = engine.k;
+    let mut history: VecDeque<Vec<usize>> = VecDeque::with_capacity(2);
+    let mut motifs = Vec::new();
+    let mut converged = false;
+    for iter in 0..max_iters {
+        let span = tracing::info_span!("em", phase, iter);
+        let _g = span.enter();
+        let t0 = Instant::now();
+        let (stats, reseeded) = engine.reseed(&mut assignment, rng);
+        let prev_opt: Vec<Option<StateFit>> = match prev.take() {
+            Some(v) => v.into_iter().map(Some).collect(),
+            None => (0..k).map(|_| None).collect(),
+        };
+        let fits = engine.m_step(&stats, &prev_opt)?;
+        let scorers = engine.scorers(&fits)?;
+        engine.costs(&scorers, costs);
+        let plain = plain_assignment(costs, k, &engine.ranges, engine.params.beta());
+        let new = if phase == 2 {
+            let step =
+                casc_motif::motif_step(costs, k, &plain, &engine.ranges, engine.params.motif())
+                    .map_err(|e| FitError::Numerical(format!("motif step: {e}")))?;
+            motifs = step.motifs;
+            step.assignment
+        } else {
+            plain
+        };
+        let changed = new.iter().zip(&assignment).filter(|(a, b)| a != b).count();
+        let objective = {
+            let mut c = 0.0;
+            for (t, &s) in new.iter().enumerate() {
+                c += costs[t * k + s];
+            }
+            c + engine.params.beta() * switches(&new, &engine.ranges) as f64
+        };
+        log.push(IterationDiagnostics {
+            phase,
+            iteration: iter,
+            changed_steps: changed,
+            empty_states_reseeded: reseeded,
+            admm_iterations: fits.iter().map(|f| f.admm_iterations).collect(),
+            admm_all_converged: fits.iter().all(|f| f.admm_converged),
+            theta_fallbacks: fits.iter().filter(|f| f.theta_fallback).count(),
+            motifs: motifs.len(),
+            objective,
+            seconds: t0.elapsed().as_secs_f64(),
+        });
+        tracing::info!(phase, iter, changed, reseeded, objective, "iteration done");
+        // Converged when the new assignment (before re-seeding) equals one of the previous three:
+        // this iteration's input or the two before it (catches 2- and 3-cycles).
+        converged = new == assignment || history.iter().any(|h| *h == new);
+        if history.len() == 2 {
+            history.pop_front();
+        }
+        history.push_back(std::mem::replace(&mut assignment, new));
+        // These fits produced `assignment`: they are the result, and the next warm start.
+        prev = Some(fits);
+        if converged {
+            break;
+        }
+    }
+    Ok(PhaseOutcome {
+        assignment,
+        fits: prev.expect("at least one iteration ran"),
+        motifs,
+        converged,
+    })
+}
+
+/// Number of state switches inside recordings.
+fn switches(a: &[usize], ranges: &[Range<usize>]) -> usize {
+    ranges
+        .iter()
+        .map(|r| a[r.clone()].windows(2).filter(|p| p[0] != p[1]).count())
+        .sum()
+}

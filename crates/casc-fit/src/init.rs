@@ -1,0 +1,503 @@
+//! Initial assignment: k-means++ with restarts, refined by a full-covariance Gaussian mixture.
+//!
+//! Deterministic for a seed whatever the thread count: randomness is drawn sequentially from one
+//! seeded stream, and parallel reductions are over fixed-size chunks summed in chunk order.
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+/// Points are fixed-size windows borrowed from the series: point `i` is
+/// `x[starts[i] * n .. starts[i] * n + d]`.
+pub(crate) struct Points<'a> {
+    pub x: &'a [f64],
+    pub n: usize,
+    pub d: usize,
+    pub starts: Vec<usize>,
+}
+
+impl Points<'_> {
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+    pub fn get(&self, i: usize) -> &[f64] {
+        let o = self.starts[i] * self.n;
+        &self.x[o..o + self.d]
+    }
+}
+
+const CHUNK: usize = 2048;
+/// Largest sample the k-means restarts and the mixture are fitted on; every point is labelled.
+const SAMPLE: usize = 20_000;
+const LLOYD_ITERS: usize = 50;
+const GMM_ITERS: usize = 30;
+/// Relative regularisation of the mixture's covariances (sklearn's `reg_covar`, scaled to the data).
+const REG_COVAR: f64 = 1e-6;
+
+/// Diagnostics of the initialisation.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct InitDiagnostics {
+    /// Points the mixture was fitted on.
+    pub sample_size: usize,
+    /// Best k-means inertia over the restarts (on the sample).
+    pub kmeans_inertia: f64,
+    /// Mixture EM iterations run.
+    pub gmm_iterations: usize,
+    /// Mean log-likelihood per point of the mixture at the end (on the sample).
+    pub gmm_mean_log_likelihood: f64,
+}
+
+/// Labels every point with one of `k` clusters.
+pub(crate) fn initial_labels(
+    points: &Points<'_>,
+    k: usize,
+    restarts: usize,
+    seed: u64,
+) -> (Vec<usize>, InitDiagnostics) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let d = points.d;
+    let total = points.len();
+    // A deterministic sample: an evenly strided subset with a random offset keeps time coverage.
+    let sample: Vec<usize> = if total <= SAMPLE {
+        (0..total).collect()
+    } else {
+        let offset = rng.random_range(0..total / SAMPLE);
+        (0..SAMPLE).map(|i| offset + i * total / SAMPLE).collect()
+    };
+    let sx: Vec<f64> = sample
+        .iter()
+        .flat_map(|&i| points.get(i).iter().copied())
+        .collect();
+    let sp = Points {
+        x: &sx,
+        n: d,
+        d,
+        starts: (0..sample.len()).collect(),
+    };
+    let scale = data_scale(&sp);
+
+    let mut best: Option<(f64, Vec<f64>)> = None;
+    for _ in 0..restarts {
+        let centers = kmeans_pp(&sp, k, &mut rng);
+        let (centers, inertia) = lloyd(&sp, centers, k);
+        if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
+            best = Some((inertia, centers));
+        }
+    }
+    let (inertia, centers) = best.expect("at least one restart");
+    let labels = nearest_labels(&sp, &centers, k);
+    let mut gmm = Gmm::from_labels(&sp, &labels, k, scale);
+    let (iters, ll) = gmm.fit(&sp, scale);
+    let all = gmm.labels(points);
+    (
+        all,
+        InitDiagnostics {
+            sample_size: sample.len(),
+            kmeans_inertia: inertia,
+            gmm_iterations: iters,
+            gmm_mean_log_likelihood: ll,
+        },
+    )
+}
+
+fn sample_mean(p: &Points<'_>) -> Vec<f64> {
+    let mut mean = vec![0.0; p.d];
+    for i in 0..p.len() {
+        for (a, b) in mean.iter_mut().zip(p.get(i)) {
+            *a += b;
+        }
+    }
+    let m = p.len().max(1) as f64;
+    mean.iter_mut().for_each(|v| *v /= m);
+    mean
+}
+
+/// Mean per-coordinate variance (floored), the unit of the covariance regularisation.
+fn data_scale(p: &Points<'_>) -> f64 {
+    let d = p.d;
+    let m = p.len() as f64;
+    let mean = sample_mean(p);
+    let mut var = 0.0;
+    for i in 0..p.len() {
+        for (a, b) in mean.iter().zip(p.get(i)) {
+            var += (b - a) * (b - a);
+        }
+    }
+    let v = var / (m * d as f64);
+    if v.is_finite() && v > 0.0 { v } else { 1.0 }
+}
+
+fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// k-means++ seeding (D^2 sampling).
+fn kmeans_pp(p: &Points<'_>, k: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    let d = p.d;
+    let m = p.len();
+    let mut centers = Vec::with_capacity(k * d);
+    let first = rng.random_range(0..m);
+    centers.extend_from_slice(p.get(first));
+    let mut dist: Vec<f64> = (0..m).map(|i| sq_dist(p.get(i), &centers[0..d])).collect();
+    for c in 1..k {
+        let total: f64 = chunk_sum(&dist);
+        let pick = if total > 0.0 {
+            let target = rng.random::<f64>() * total;
+            let mut acc = 0.0;
+            let mut pick = m - 1;
+            for (i, v) in dist.iter().enumerate() {
+                acc += v;
+                if acc > target {
+                    pick = i;
+                    break;
+                }
+            }
+            pick
+        } else {
+            rng.random_range(0..m)
+        };
+        centers.extend_from_slice(p.get(pick));
+        let center = &centers[c * d..(c + 1) * d];
+        dist.par_chunks_mut(CHUNK).enumerate().for_each(|(ci, ch)| {
+            for (j, v) in ch.iter_mut().enumerate() {
+                let e = sq_dist(p.get(ci * CHUNK + j), center);
+                if e < *v {
+                    *v = e;
+                }
+            }
+        });
+    }
+    centers
+}
+
+/// Sum in fixed chunk order (deterministic whatever the thread count).
+fn chunk_sum(v: &[f64]) -> f64 {
+    v.par_chunks(CHUNK)
+        .map(|c| c.iter().sum::<f64>())
+        .collect::<Vec<_>>()
+        .iter()
+        .sum()
+}
+
+fn nearest(x: &[f64], centers: &[f64], k: usize) -> (usize, f64) {
+    let d = x.len();
+    let mut best = (0, f64::INFINITY);
+    for c in 0..k {
+        let e = sq_dist(x, &centers[c * d..(c + 1) * d]);
+        if e < best.1 {
+            best = (c, e);
+        }
+    }
+    best
+}
+
+fn nearest_labels(p: &Points<'_>, centers: &[f64], k: usize) -> Vec<usize> {
+    (0..p.len())
+        .into_par_iter()
+        .with_min_len(CHUNK)
+        .map(|i| nearest(p.get(i), centers, k).0)
+        .collect()
+}
+
+/// Lloyd iterations until the labels stop changing; an emptied cluster takes the farthest point.
+fn lloyd(p: &Points<'_>, mut centers: Vec<f64>, k: usize) -> (Vec<f64>, f64) {
+    let d = p.d;
+    let m = p.len();
+    let mut labels = vec![usize::MAX; m];
+    let mut inertia = f64::INFINITY;
+    for _ in 0..LLOYD_ITERS {
+        let assigned: Vec<(usize, f64)> = (0..m)
+            .into_par_iter()
+            .with_min_len(CHUNK)
+            .map(|i| nearest(p.get(i), &centers, k))
+            .collect();
+        let changed = assigned.iter().zip(&labels).any(|(a, l)| a.0 != *l);
+        inertia = chunk_sum(&assigned.iter().map(|a| a.1).collect::<Vec<_>>());
+        for (l, a) in labels.iter_mut().zip(&assigned) {
+            *l = a.0;
+        }
+        if !changed {
+            break;
+        }
+        let mut sums = vec![0.0; k * d];
+        let mut counts = vec![0usize; k];
+        for (i, &l) in labels.iter().enumerate() {
+            counts[l] += 1;
+            for (s, v) in sums[l * d..(l + 1) * d].iter_mut().zip(p.get(i)) {
+                *s += v;
+            }
+        }
+        for c in 0..k {
+            if counts[c] > 0 {
+                for j in 0..d {
+                    centers[c * d + j] = sums[c * d + j] / counts[c] as f64;
+                }
+            } else {
+                // Re-seed an empty cluster at the point farthest from its center.
+                let far = (0..m)
+                    .max_by(|&a, &b| assigned[a].1.total_cmp(&assigned[b].1).then(b.cmp(&a)))
+                    .unwrap_or(0);
+                centers[c * d..(c + 1) * d].copy_from_slice(p.get(far));
+            }
+        }
+    }
+    (centers, inertia)
+}
+
+/// Lower Cholesky factor of a row-major `d x d` SPD matrix, or `None` when not positive definite.
+pub(crate) fn cholesky(a: &[f64], d: usize) -> Option<Vec<f64>> {
+    let mut l = vec![0.0; d * d];
+    for i in 0..d {
+        for j in 0..=i {
+            let mut s = a[i * d + j];
+            for q in 0..j {
+                s -= l[i * d + q] * l[j * d + q];
+            }
+            if i == j {
+                if !(s > 0.0 && s.is_finite()) {
+                    return None;
+                }
+                l[i * d + i] = s.sqrt();
+            } else {
+                l[i * d + j] = s / l[j * d + j];
+            }
+        }
+    }
+    Some(l)
+}
+
+/// `||L^{-1} v||^2` by forward substitution (`buf` has length d).
+fn maha(l: &[f64], v: &[f64], buf: &mut [f64]) -> f64 {
+    let d = v.len();
+    let mut acc = 0.0;
+    for i in 0..d {
+        let mut s = v[i];
+        let row = &l[i * d..i * d + i];
+        for (a, b) in row.iter().zip(&buf[..i]) {
+            s -= a * b;
+        }
+        let y = s / l[i * d + i];
+        buf[i] = y;
+        acc += y * y;
+    }
+    acc
+}
+
+struct Component {
+    log_weight: f64,
+    mean: Vec<f64>,
+    chol: Vec<f64>,
+    half_log_det: f64,
+}
+
+struct Gmm {
+    d: usize,
+    /// Origin of the moment sums (the sample mean), so that offsets do not cancel digits.
+    shift: Vec<f64>,
+    comps: Vec<Component>,
+}
+
+impl Gmm {
+    fn from_labels(p: &Points<'_>, labels: &[usize], k: usize, scale: f64) -> Self {
+        let m = p.len();
+        let resp = |i: usize, c: usize| if labels[i] == c { 1.0 } else { 0.0 };
+        let shift = sample_mean(p);
+        let stats = weighted_stats(p, k, &shift, |i, out: &mut [f64]| {
+            for (c, o) in out.iter_mut().enumerate() {
+                *o = resp(i, c);
+            }
+            0.0
+        });
+        let mut g = Gmm {
+            d: p.d,
+            shift,
+            comps: Vec::new(),
+        };
+        g.m_step(&stats, m, scale, None);
+        g
+    }
+
+    /// Replaces the components from sufficient statistics; keeps `prev` for a vanished component.
+    fn m_step(&mut self, stats: &Stats, m: usize, scale: f64, prev: Option<Vec<Component>>) {
+        let d = self.d;
+        let k = stats.w.len();
+        let mut prev = prev.map(|v| v.into_iter().map(Some).collect::<Vec<_>>());
+        let mut comps = Vec::with_capacity(k);
+        for c in 0..k {
+            let w = stats.w[c];
+            if w < 1e-9 * m as f64
+                && let Some(p) = prev.as_mut().and_then(|v| v[c].take())
+            {
+                comps.push(Component {
+                    log_weight: (1e-9f64).ln(),
+                    ..p
+                });
+                continue;
+            }
+            let wn = w.max(1e-300);
+            let centred: Vec<f64> = (0..d).map(|j| stats.s1[c * d + j] / wn).collect();
+            let mut cov = vec![0.0; d * d];
+            for a in 0..d {
+                for b in 0..d {
+                    cov[a * d + b] = stats.s2[c * d * d + a * d + b] / wn - centred[a] * centred[b];
+                }
+            }
+            let mean: Vec<f64> = centred
+                .iter()
+                .zip(&self.shift)
+                .map(|(a, b)| a + b)
+                .collect();
+            let mut reg = REG_COVAR * scale;
+            let chol = loop {
+                let mut c2 = cov.clone();
+                for a in 0..d {
+                    c2[a * d + a] += reg;
+                }
+                if let Some(l) = cholesky(&c2, d) {
+                    break l;
+                }
+                reg *= 10.0;
+            };
+            let half_log_det = (0..d).map(|a| chol[a * d + a].ln()).sum();
+            comps.push(Component {
+                log_weight: (w.max(1e-300) / m as f64).ln(),
+                mean,
+                chol,
+                half_log_det,
+            });
+        }
+        self.comps = comps;
+    }
+
+    /// Log of weight times density (without the 2π constant) for every component.
+    fn log_probs(&self, x: &[f64], out: &mut [f64], diff: &mut [f64], buf: &mut [f64]) {
+        for (o, c) in out.iter_mut().zip(&self.comps) {
+            for ((df, a), b) in diff.iter_mut().zip(x).zip(&c.mean) {
+                *df = a - b;
+            }
+            *o = c.log_weight - c.half_log_det - 0.5 * maha(&c.chol, diff, buf);
+        }
+    }
+
+    fn fit(&mut self, p: &Points<'_>, scale: f64) -> (usize, f64) {
+        let k = self.comps.len();
+        let m = p.len();
+        let mut last = f64::NEG_INFINITY;
+        let mut ll = f64::NEG_INFINITY;
+        let mut iters = 0;
+        for _ in 0..GMM_ITERS {
+            iters += 1;
+            let d = self.d;
+            let this = &*self;
+            let stats = weighted_stats(p, k, &self.shift, |i, out: &mut [f64]| {
+                let mut diff = vec![0.0; d];
+                let mut buf = vec![0.0; d];
+                this.log_probs(p.get(i), out, &mut diff, &mut buf);
+                let mx = out.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let mut s = 0.0;
+                for o in out.iter_mut() {
+                    *o = (*o - mx).exp();
+                    s += *o;
+                }
+                for o in out.iter_mut() {
+                    *o /= s;
+                }
+                mx + s.ln()
+            });
+            ll = stats.ll / m as f64;
+            let prev = std::mem::take(&mut self.comps);
+            self.m_step(&stats, m, scale, Some(prev));
+            if (ll - last).abs() < 1e-6 * (1.0 + ll.abs()) {
+                break;
+            }
+            last = ll;
+        }
+        (iters, ll)
+    }
+
+    fn labels(&self, p: &Points<'_>) -> Vec<usize> {
+        let k = self.comps.len();
+        let d = self.d;
+        (0..p.len())
+            .into_par_iter()
+            .with_min_len(CHUNK)
+            .map_init(
+                || (vec![0.0; k], vec![0.0; d], vec![0.0; d]),
+                |(out, diff, buf), i| {
+                    self.log_probs(p.get(i), out, diff, buf);
+                    let mut best = 0;
+                    for c in 1..k {
+                        if out[c] > out[best] {
+                            best = c;
+                        }
+                    }
+                    best
+                },
+            )
+            .collect()
+    }
+}
+
+/// Weighted sufficient statistics over the points (zeroth, first, second moments) and the sum of
+/// log-normalisers, reduced in fixed chunk order.
+struct Stats {
+    w: Vec<f64>,
+    s1: Vec<f64>,
+    s2: Vec<f64>,
+    ll: f64,
+}
+
+fn weighted_stats<F>(p: &Points<'_>, k: usize, shift: &[f64], resp: F) -> Stats
+where
+    F: Fn(usize, &mut [f64]) -> f64 + Sync,
+{
+    let d = p.d;
+    let m = p.len();
+    let chunks: Vec<Stats> = (0..m.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|ci| {
+            let mut st = Stats {
+                w: vec![0.0; k],
+                s1: vec![0.0; k * d],
+                s2: vec![0.0; k * d * d],
+                ll: 0.0,
+            };
+            let mut r = vec![0.0; k];
+            let mut x = vec![0.0; d];
+            for i in ci * CHUNK..((ci + 1) * CHUNK).min(m) {
+                st.ll += resp(i, &mut r);
+                for ((a, b), s) in x.iter_mut().zip(p.get(i)).zip(shift) {
+                    *a = b - s;
+                }
+                for (c, &rc) in r.iter().enumerate() {
+                    if rc == 0.0 {
+                        continue;
+                    }
+                    st.w[c] += rc;
+                    for a in 0..d {
+                        st.s1[c * d + a] += rc * x[a];
+                        let ra = rc * x[a];
+                        let row = &mut st.s2[c * d * d + a * d..c * d * d + (a + 1) * d];
+                        for (s, xb) in row.iter_mut().zip(&x) {
+                            *s += ra * xb;
+                        }
+                    }
+                }
+            }
+            st
+        })
+        .collect();
+    let mut total = Stats {
+        w: vec![0.0; k],
+        s1: vec![0.0; k * d],
+        s2: vec![0.0; k * d * d],
+        ll: 0.0,
+    };
+    for c in chunks {
+        total.w.iter_mut().zip(&c.w).for_each(|(a, b)| *a += b);
+        total.s1.iter_mut().zip(&c.s1).for_each(|(a, b)| *a += b);
+        total.s2.iter_mut().zip(&c.s2).for_each(|(a, b)| *a += b);
+        total.ll += c.ll;
+    }
+    total
+}

@@ -1,0 +1,164 @@
+//! The `model.casc` file: magic bytes, format version, payload length and CRC-32, then the
+//! [`Model`] encoded with bincode (through serde).
+//!
+//! Layout (little endian): `b"CASCMODL"`, `u32` format version, `u64` payload length, `u32`
+//! CRC-32 (IEEE) of the payload, payload. A file with another magic, a newer version, a short
+//! payload or a wrong checksum is refused with a message that says which.
+
+use std::path::Path;
+
+use crate::{FitError, Model};
+
+/// The first eight bytes of every model file.
+pub const MAGIC: &[u8; 8] = b"CASCMODL";
+/// The format version this build writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER: usize = 8 + 4 + 8 + 4;
+/// Largest payload accepted (guards the decoder against absurd lengths).
+const MAX_PAYLOAD: u64 = 1 << 32;
+
+/// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320).
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut table = [0u32; 256];
+    for (i, t) in table.iter_mut().enumerate() {
+        let mut c = i as u32;
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+        *t = c;
+    }
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc = table[((crc ^ b as u32) & 0xFF) as usize] ^ (crc >> 8);
+    }
+    !crc
+}
+
+impl Model {
+    /// Encodes the model as the bytes of a `model.casc` file.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let payload = bincode::serde::encode_to_vec(self, bincode::config::standard())
+            .expect("a model always encodes");
+        let mut out = Vec::with_capacity(HEADER + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&crc32(&payload).to_le_bytes());
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    /// Decodes a `model.casc` file's bytes; `Err` holds the reason.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model, String> {
+        if bytes.len() < 8 || &bytes[..8] != MAGIC {
+            return Err("not a casc model file (wrong magic bytes)".into());
+        }
+        if bytes.len() < HEADER {
+            return Err(format!(
+                "truncated: {} bytes, shorter than the {HEADER}-byte header",
+                bytes.len()
+            ));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version > FORMAT_VERSION {
+            return Err(format!(
+                "written by a newer casc (format version {version}); this casc reads up to version {FORMAT_VERSION}: upgrade casc"
+            ));
+        }
+        if version == 0 {
+            return Err("invalid format version 0".into());
+        }
+        let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+        let crc = u32::from_le_bytes(bytes[20..24].try_into().expect("4 bytes"));
+        let payload = &bytes[HEADER..];
+        if len > MAX_PAYLOAD || (payload.len() as u64) < len {
+            return Err(format!(
+                "truncated: the header announces {len} bytes of model, the file has {}",
+                payload.len()
+            ));
+        }
+        if (payload.len() as u64) > len {
+            return Err(format!(
+                "{} unexpected bytes after the model",
+                payload.len() as u64 - len
+            ));
+        }
+        if crc32(payload) != crc {
+            return Err("corrupted: the checksum does not match the contents".into());
+        }
+        let config = bincode::config::standard().with_limit::<{ 1 << 32 }>();
+        let (model, used): (Model, usize) = bincode::serde::decode_from_slice(payload, config)
+            .map_err(|e| format!("corrupted: cannot decode the model ({e})"))?;
+        if used != payload.len() {
+            return Err("corrupted: the model does not fill its payload".into());
+        }
+        model.validate()?;
+        Ok(model)
+    }
+
+    /// Checks the model's internal consistency (sizes, finiteness, state ids of motifs).
+    pub fn validate(&self) -> Result<(), String> {
+        let d = self.n_sensors * self.window;
+        if self.n_sensors == 0 || self.window == 0 || self.states.is_empty() {
+            return Err("inconsistent model: no sensors, window or states".into());
+        }
+        if self.sensor_names.len() != self.n_sensors {
+            return Err(
+                "inconsistent model: sensor names do not match the number of sensors".into(),
+            );
+        }
+        for (k, s) in self.states.iter().enumerate() {
+            if s.mean.len() != d || s.precision.len() != d * d {
+                return Err(format!("inconsistent model: state {k} has the wrong size"));
+            }
+            if !s.mean.iter().chain(&s.precision).all(|v| v.is_finite()) {
+                return Err(format!(
+                    "inconsistent model: state {k} has a non-finite value"
+                ));
+            }
+        }
+        for m in &self.motifs {
+            if m.states.iter().any(|&s| s >= self.states.len()) {
+                return Err("inconsistent model: a motif names a state that does not exist".into());
+            }
+        }
+        if !(self.beta.is_finite() && self.beta >= 0.0) {
+            return Err("inconsistent model: invalid beta".into());
+        }
+        Ok(())
+    }
+
+    /// Writes the model to `path`.
+    pub fn save(&self, path: &Path) -> Result<(), FitError> {
+        std::fs::write(path, self.to_bytes()).map_err(|e| FitError::ModelFile {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Reads a model from `path`.
+    pub fn load(path: &Path) -> Result<Model, FitError> {
+        let bytes = std::fs::read(path).map_err(|e| FitError::ModelFile {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Model::from_bytes(&bytes).map_err(|reason| FitError::ModelFile {
+            path: path.to_path_buf(),
+            reason,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_of_the_standard_check_string() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+}

@@ -1,0 +1,283 @@
+//! Parameters of a fit: a builder that documents each default and checks into [`ValidFitParams`].
+
+use casc_glasso::{GlassoParams, ValidGlassoParams};
+use casc_motif::{MotifParams, ValidMotifParams};
+
+use crate::ParamError;
+
+/// Builder for the parameters of a fit. Only the number of states has no default.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FitParams {
+    n_states: usize,
+    window: usize,
+    lambda: f64,
+    beta: f64,
+    max_iters: usize,
+    motifs: bool,
+    gamma: f64,
+    motif_min_instances: usize,
+    max_motifs: usize,
+    motif_iters: usize,
+    seed: u64,
+    init_restarts: usize,
+    standardize: bool,
+}
+
+impl FitParams {
+    /// Parameters for `n_states` states with the CASC paper's synthetic-data defaults.
+    pub fn new(n_states: usize) -> Self {
+        Self {
+            n_states,
+            window: 1,
+            lambda: 1e-3,
+            beta: 25.0,
+            max_iters: 15,
+            motifs: true,
+            gamma: 0.8,
+            motif_min_instances: 10,
+            max_motifs: 50,
+            motif_iters: 10,
+            seed: 0,
+            init_restarts: 4,
+            standardize: false,
+        }
+    }
+
+    /// Window length `w` (consecutive observations per stacked window). Default 1.
+    pub fn window(mut self, w: usize) -> Self {
+        self.window = w;
+        self
+    }
+    /// Sparsity penalty `lambda` of the graphical lasso. Default 1e-3.
+    pub fn lambda(mut self, lambda: f64) -> Self {
+        self.lambda = lambda;
+        self
+    }
+    /// Switching penalty `beta`, in cost units (twice the negative log-likelihood). Default 25.
+    pub fn beta(mut self, beta: f64) -> Self {
+        self.beta = beta;
+        self
+    }
+    /// Maximum EM iterations of phase 1 (plain TICC). Default 15.
+    pub fn max_iters(mut self, n: usize) -> Self {
+        self.max_iters = n;
+        self
+    }
+    /// Whether to run phase 2, the motif phase. Default true.
+    pub fn motifs(mut self, on: bool) -> Self {
+        self.motifs = on;
+        self
+    }
+    /// Motif aggressiveness `gamma` in (0, 1]; lower repairs more. Default 0.8.
+    pub fn gamma(mut self, gamma: f64) -> Self {
+        self.gamma = gamma;
+        self
+    }
+    /// Instances a motif needs to be kept. Default 10.
+    pub fn motif_min_instances(mut self, n: usize) -> Self {
+        self.motif_min_instances = n;
+        self
+    }
+    /// Candidate motifs kept per iteration. Default 50.
+    pub fn max_motifs(mut self, n: usize) -> Self {
+        self.max_motifs = n;
+        self
+    }
+    /// Maximum EM iterations of phase 2. Default 10.
+    pub fn motif_iters(mut self, n: usize) -> Self {
+        self.motif_iters = n;
+        self
+    }
+    /// Seed of every random choice (initialisation, re-seeding of empty states). Default 0.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// k-means++ restarts of the initialisation. Default 4.
+    pub fn init_restarts(mut self, n: usize) -> Self {
+        self.init_restarts = n;
+        self
+    }
+    /// Standardise every sensor to mean 0 and standard deviation 1 before fitting (the model
+    /// remembers the scales and applies them when predicting). Default false.
+    pub fn standardize(mut self, on: bool) -> Self {
+        self.standardize = on;
+        self
+    }
+
+    /// Checks every parameter's range; data-dependent limits are checked by the fit.
+    pub fn check(&self) -> Result<ValidFitParams, ParamError> {
+        if self.n_states == 0 {
+            return Err(ParamError::new(
+                "states",
+                self.n_states,
+                "must be at least 1",
+            ));
+        }
+        if self.window == 0 {
+            return Err(ParamError::new("window", self.window, "must be at least 1"));
+        }
+        if !(self.lambda.is_finite() && self.lambda >= 0.0) {
+            return Err(ParamError::new(
+                "lambda",
+                self.lambda,
+                "must be finite and >= 0",
+            ));
+        }
+        if !(self.beta.is_finite() && self.beta >= 0.0) {
+            return Err(ParamError::new(
+                "beta",
+                self.beta,
+                "must be finite and >= 0",
+            ));
+        }
+        if self.max_iters == 0 {
+            return Err(ParamError::new(
+                "max-iters",
+                self.max_iters,
+                "must be at least 1",
+            ));
+        }
+        if !(self.gamma > 0.0 && self.gamma <= 1.0) {
+            return Err(ParamError::new("gamma", self.gamma, "must be in (0, 1]"));
+        }
+        if self.motif_min_instances == 0 {
+            return Err(ParamError::new(
+                "motif-min-instances",
+                self.motif_min_instances,
+                "must be at least 1",
+            ));
+        }
+        if self.max_motifs == 0 {
+            return Err(ParamError::new(
+                "max-motifs",
+                self.max_motifs,
+                "must be at least 1",
+            ));
+        }
+        if self.motifs && self.motif_iters == 0 {
+            return Err(ParamError::new(
+                "motif-iters",
+                self.motif_iters,
+                "must be at least 1 (use --no-motifs to skip the motif phase)",
+            ));
+        }
+        if self.init_restarts == 0 {
+            return Err(ParamError::new(
+                "init-restarts",
+                self.init_restarts,
+                "must be at least 1",
+            ));
+        }
+        let glasso = GlassoParams::new(self.lambda)
+            .check()
+            .map_err(|e| ParamError::new("lambda", self.lambda, e.to_string()))?;
+        let motif = MotifParams::new(self.beta)
+            .gamma(self.gamma)
+            .min_instances(self.motif_min_instances)
+            .max_motifs(self.max_motifs)
+            .check()
+            .map_err(|e| ParamError::new("gamma", self.gamma, e.to_string()))?;
+        Ok(ValidFitParams {
+            raw: self.clone(),
+            glasso,
+            motif,
+        })
+    }
+}
+
+/// Checked parameters: the only form a fit accepts.
+#[derive(Clone, Debug)]
+pub struct ValidFitParams {
+    raw: FitParams,
+    glasso: ValidGlassoParams,
+    motif: ValidMotifParams,
+}
+
+impl ValidFitParams {
+    /// The builder these were checked from (for reports and model files).
+    pub fn raw(&self) -> &FitParams {
+        &self.raw
+    }
+    /// Number of states `K`.
+    pub fn n_states(&self) -> usize {
+        self.raw.n_states
+    }
+    /// Window length `w`.
+    pub fn window(&self) -> usize {
+        self.raw.window
+    }
+    /// Sparsity penalty.
+    pub fn lambda(&self) -> f64 {
+        self.raw.lambda
+    }
+    /// Switching penalty.
+    pub fn beta(&self) -> f64 {
+        self.raw.beta
+    }
+    /// Phase-1 iteration cap.
+    pub fn max_iters(&self) -> usize {
+        self.raw.max_iters
+    }
+    /// Whether phase 2 runs.
+    pub fn motifs(&self) -> bool {
+        self.raw.motifs
+    }
+    /// Motif aggressiveness.
+    pub fn gamma(&self) -> f64 {
+        self.raw.gamma
+    }
+    /// Phase-2 iteration cap.
+    pub fn motif_iters(&self) -> usize {
+        self.raw.motif_iters
+    }
+    /// Random seed.
+    pub fn seed(&self) -> u64 {
+        self.raw.seed
+    }
+    /// k-means++ restarts.
+    pub fn init_restarts(&self) -> usize {
+        self.raw.init_restarts
+    }
+    /// Whether sensors are standardised first.
+    pub fn standardize(&self) -> bool {
+        self.raw.standardize
+    }
+    /// The graphical-lasso parameters derived from these.
+    pub fn glasso(&self) -> &ValidGlassoParams {
+        &self.glasso
+    }
+    /// The motif-step parameters derived from these.
+    pub fn motif(&self) -> &ValidMotifParams {
+        &self.motif
+    }
+}
+
+impl serde::Serialize for ValidFitParams {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.raw.serialize(s)
+    }
+}
+
+impl FitParams {
+    /// Whether the motif phase is on.
+    pub fn motifs_enabled(&self) -> bool {
+        self.motifs
+    }
+    /// The number of states.
+    pub fn n_states_value(&self) -> usize {
+        self.n_states
+    }
+    /// The motif aggressiveness.
+    pub fn gamma_value(&self) -> f64 {
+        self.gamma
+    }
+    /// The minimum number of instances of a motif.
+    pub fn motif_min_instances_value(&self) -> usize {
+        self.motif_min_instances
+    }
+    /// The number of candidate motifs kept.
+    pub fn max_motifs_value(&self) -> usize {
+        self.max_motifs
+    }
+}

@@ -1,0 +1,259 @@
+//! End-to-end tests of the fit: recovery, determinism, parameter and data errors, hard numerics.
+
+use casc_fit::{FitError, FitParams, Series, fit};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn normal(rng: &mut ChaCha8Rng) -> f64 {
+    let u: f64 = rng.random::<f64>().max(1e-300);
+    let v: f64 = rng.random();
+    (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+}
+
+/// Three well separated 2-sensor states (different means and correlations), segments of 60 steps
+/// in the order 0 1 2 1 0 2 ..., returned with the true labels.
+fn three_states(segments: usize, seed: u64) -> (Series, Vec<usize>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let means = [[0.0, 0.0], [6.0, -6.0], [-6.0, 6.0]];
+    let rho: [f64; 3] = [0.0, 0.8, -0.8];
+    let order = [0, 1, 2, 1, 0, 2];
+    let mut values = Vec::new();
+    let mut truth = Vec::new();
+    for s in 0..segments {
+        let k = order[s % order.len()];
+        for _ in 0..60 {
+            let a = normal(&mut rng);
+            let b = rho[k] * a + (1.0 - rho[k] * rho[k]).sqrt() * normal(&mut rng);
+            values.push(means[k][0] + a);
+            values.push(means[k][1] + b);
+            truth.push(k);
+        }
+    }
+    (Series::new(values, 2, None).unwrap(), truth)
+}
+
+/// True when `a` equals `b` up to a one-to-one relabelling.
+fn same_up_to_relabelling(a: &[usize], b: &[usize]) -> bool {
+    let mut map = std::collections::HashMap::new();
+    let mut inv = std::collections::HashMap::new();
+    a.iter()
+        .zip(b)
+        .all(|(x, y)| *map.entry(x).or_insert(y) == y && *inv.entry(y).or_insert(x) == x)
+}
+
+#[test]
+fn recovers_three_well_separated_states() {
+    let (series, truth) = three_states(15, 7);
+    let params = FitParams::new(3).motifs(false).seed(3).check().unwrap();
+    let f = fit(&series, &params).unwrap();
+    assert!(same_up_to_relabelling(&f.assignment, &truth));
+    assert!(f.diagnostics.phase1_converged);
+    assert!(f.bic.is_finite());
+    assert_eq!(f.state_counts.iter().sum::<usize>(), truth.len());
+}
+
+#[test]
+fn recovers_with_a_window_of_three() {
+    let (series, truth) = three_states(12, 8);
+    let params = FitParams::new(3).window(3).motifs(false).check().unwrap();
+    let f = fit(&series, &params).unwrap();
+    // A window straddling a true boundary may go either way: allow w - 1 = 2 steps per boundary.
+    let mismatched = {
+        let mut best = usize::MAX;
+        for perm in [
+            [0, 1, 2],
+            [0, 2, 1],
+            [1, 0, 2],
+            [1, 2, 0],
+            [2, 0, 1],
+            [2, 1, 0],
+        ] {
+            let e = f
+                .assignment
+                .iter()
+                .zip(&truth)
+                .filter(|(a, b)| perm[**a] != **b)
+                .count();
+            best = best.min(e);
+        }
+        best
+    };
+    assert!(mismatched <= 2 * 11, "{mismatched} timesteps mislabelled");
+    for s in &f.model.states {
+        assert_eq!(s.mean.len(), 6);
+        assert!(s.precision.iter().all(|v| v.is_finite()));
+    }
+}
+
+#[test]
+fn same_seed_same_result_whatever_the_thread_count() {
+    let (series, _) = three_states(10, 9);
+    let params = FitParams::new(4)
+        .seed(11)
+        .motif_min_instances(2)
+        .check()
+        .unwrap();
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| fit(&series, &params).unwrap())
+    };
+    let a = run(1);
+    let b = run(2);
+    assert_eq!(a.assignment, b.assignment);
+    assert_eq!(a.model, b.model);
+    assert_eq!(a.bic.to_bits(), b.bic.to_bits());
+}
+
+#[test]
+fn predicting_on_the_training_data_reproduces_the_fit() {
+    let (series, _) = three_states(15, 10);
+    for motifs in [false, true] {
+        let params = FitParams::new(3)
+            .motifs(motifs)
+            .motif_min_instances(3)
+            .check()
+            .unwrap();
+        let f = fit(&series, &params).unwrap();
+        let p = f.model.predict(&series).unwrap();
+        assert_eq!(p.assignment, f.assignment, "motifs = {motifs}");
+    }
+}
+
+#[test]
+fn one_parameter_error_per_invalid_parameter() {
+    let cases: Vec<(FitParams, &str)> = vec![
+        (FitParams::new(0), "states"),
+        (FitParams::new(2).window(0), "window"),
+        (FitParams::new(2).lambda(-1.0), "lambda"),
+        (FitParams::new(2).lambda(f64::NAN), "lambda"),
+        (FitParams::new(2).beta(-0.5), "beta"),
+        (FitParams::new(2).beta(f64::INFINITY), "beta"),
+        (FitParams::new(2).max_iters(0), "max-iters"),
+        (FitParams::new(2).gamma(0.0), "gamma"),
+        (FitParams::new(2).gamma(1.5), "gamma"),
+        (
+            FitParams::new(2).motif_min_instances(0),
+            "motif-min-instances",
+        ),
+        (FitParams::new(2).max_motifs(0), "max-motifs"),
+        (FitParams::new(2).motif_iters(0), "motif-iters"),
+        (FitParams::new(2).init_restarts(0), "init-restarts"),
+    ];
+    for (p, name) in cases {
+        let e = p.check().unwrap_err();
+        assert_eq!(e.name, name, "{e}");
+        assert!(e.to_string().contains(name));
+    }
+}
+
+#[test]
+fn data_dependent_limits_are_errors() {
+    let series = Series::new(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, None).unwrap();
+    let e = fit(&series, &FitParams::new(4).check().unwrap()).unwrap_err();
+    assert!(
+        matches!(e, FitError::Param(ref p) if p.name == "states"),
+        "{e}"
+    );
+    let e = fit(&series, &FitParams::new(1).window(4).check().unwrap()).unwrap_err();
+    assert!(
+        matches!(e, FitError::Param(ref p) if p.name == "window"),
+        "{e}"
+    );
+    assert!(Series::new(vec![1.0, f64::NAN], 2, None).is_err());
+    assert!(Series::new(vec![1.0, 2.0, 3.0], 2, None).is_err());
+    let huge = Series::new(vec![1e300, 1.0, -1e300, 2.0, 5e299, 3.0], 2, None).unwrap();
+    let e = fit(&huge, &FitParams::new(1).check().unwrap()).unwrap_err();
+    assert!(e.to_string().contains("--standardize"), "{e}");
+    let f = fit(
+        &huge,
+        &FitParams::new(1)
+            .standardize(true)
+            .motifs(false)
+            .check()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(f.bic.is_finite());
+}
+
+fn assert_all_finite(f: &casc_fit::Fit) {
+    assert!(f.bic.is_finite());
+    for s in &f.model.states {
+        assert!(s.mean.iter().chain(&s.precision).all(|v| v.is_finite()));
+    }
+}
+
+#[test]
+fn constant_and_duplicated_sensors_give_finite_results() {
+    let (series, _) = three_states(8, 12);
+    let values: Vec<f64> = series
+        .values()
+        .chunks(2)
+        .flat_map(|r| [r[0], r[1], 5.0, r[0]])
+        .collect();
+    let s = Series::new(values, 4, None).unwrap();
+    for lambda in [0.0, 1e-3] {
+        let f = fit(
+            &s,
+            &FitParams::new(3)
+                .lambda(lambda)
+                .motifs(false)
+                .check()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_all_finite(&f);
+    }
+}
+
+#[test]
+fn more_states_than_the_data_supports_are_reseeded_not_crashed_on() {
+    let (series, _) = three_states(6, 13);
+    let f = fit(
+        &series,
+        &FitParams::new(9)
+            .window(2)
+            .motif_min_instances(2)
+            .check()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_all_finite(&f);
+    assert_eq!(f.assignment.len(), series.n_steps());
+    assert!(f.assignment.iter().all(|&s| s < 9));
+}
+
+#[test]
+fn tiny_series_with_as_many_states_as_windows() {
+    let s = Series::new(vec![0.0, 1.0, 0.5, -1.0, 2.0], 1, None).unwrap();
+    let f = fit(&s, &FitParams::new(5).check().unwrap()).unwrap();
+    assert_all_finite(&f);
+    let f = fit(&s, &FitParams::new(2).window(2).check().unwrap()).unwrap();
+    assert_all_finite(&f);
+}
+
+#[test]
+fn recordings_are_independent() {
+    let (one, _) = three_states(9, 14);
+    let t = one.n_steps();
+    let two = Series::from_recordings(
+        one.values().to_vec(),
+        2,
+        None,
+        vec![("a".into(), t / 2), ("b".into(), t - t / 2)],
+    )
+    .unwrap();
+    let params = FitParams::new(3).motifs(false).check().unwrap();
+    let f = fit(&two, &params).unwrap();
+    assert_eq!(f.assignment.len(), t);
+    // A single recording given as a many-recording series equals the plain fit.
+    let single =
+        Series::from_recordings(one.values().to_vec(), 2, None, vec![("only".into(), t)]).unwrap();
+    assert_eq!(
+        fit(&single, &params).unwrap().assignment,
+        fit(&one, &params).unwrap().assignment
+    );
+}
