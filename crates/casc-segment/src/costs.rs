@@ -1,0 +1,292 @@
+//! The `T x K` cost matrix (ALGORITHM.md section 4), computed in parallel over
+//! blocks of time.
+
+use rayon::prelude::*;
+
+use crate::StateScorer;
+use crate::scorer::cap;
+
+/// Row-major `T x K` matrix of costs: row `t` holds the cost of every state at
+/// timestep `t`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CostMatrix {
+    t: usize,
+    k: usize,
+    data: Vec<f64>,
+}
+
+impl CostMatrix {
+    /// Wraps a row-major buffer of `t * k` costs.
+    ///
+    /// # Panics
+    /// If `data.len() != t * k`.
+    #[track_caller]
+    pub fn from_vec(t: usize, k: usize, data: Vec<f64>) -> Self {
+        assert_eq!(
+            data.len(),
+            t * k,
+            "cost buffer has {} entries, expected T * K = {t} * {k}",
+            data.len()
+        );
+        Self { t, k, data }
+    }
+
+    /// Number of timesteps `T`.
+    pub fn n_steps(&self) -> usize {
+        self.t
+    }
+
+    /// Number of states `K`.
+    pub fn n_states(&self) -> usize {
+        self.k
+    }
+
+    /// Cost of state `k` at timestep `t`.
+    ///
+    /// # Panics
+    /// If `t >= T` or `k >= K`.
+    #[track_caller]
+    pub fn get(&self, t: usize, k: usize) -> f64 {
+        assert!(
+            t < self.t && k < self.k,
+            "index ({t}, {k}) out of a {} x {} cost matrix",
+            self.t,
+            self.k
+        );
+        self.data[t * self.k + k]
+    }
+
+    /// Costs of every state at timestep `t`.
+    ///
+    /// # Panics
+    /// If `t >= T`.
+    #[track_caller]
+    pub fn row(&self, t: usize) -> &[f64] {
+        assert!(t < self.t, "row {t} out of a matrix of {} rows", self.t);
+        &self.data[t * self.k..(t + 1) * self.k]
+    }
+
+    /// The row-major buffer.
+    pub fn as_slice(&self) -> &[f64] {
+        &self.data
+    }
+
+    /// The row-major buffer, by value.
+    pub fn into_vec(self) -> Vec<f64> {
+        self.data
+    }
+}
+
+/// Computes the cost of every state at every timestep of `x` (row-major
+/// `T x n`, `T = x.len() / n`).
+///
+/// Timestep `t` is scored with the window `x[t..t+w]` when it exists
+/// (`t <= T - w`), otherwise with the marginal Gaussian of the `T - t`
+/// observations that exist (ALGORITHM.md section 2). All costs are capped at
+/// [`crate::COST_CAP`]. Runs in parallel over blocks of time on the current rayon
+/// pool; the result does not depend on the number of threads (every entry is
+/// computed by the same sequence of operations as [`StateScorer::cost`], so the
+/// two agree bit for bit).
+///
+/// # Panics
+/// If `n == 0`, `x.len()` is not a multiple of `n`, or a scorer's `n` differs
+/// from `n` or the scorers' window lengths differ.
+#[track_caller]
+pub fn cost_matrix(x: &[f64], n: usize, scorers: &[StateScorer]) -> CostMatrix {
+    assert!(n > 0, "n (sensors) must be at least 1");
+    let t = x.len() / n;
+    let mut data = vec![0.0; t * scorers.len()];
+    cost_matrix_into(x, n, scorers, &mut data);
+    CostMatrix::from_vec(t, scorers.len(), data)
+}
+
+/// Same as [`cost_matrix`], writing into `out` (row-major `T x K`, length
+/// `T * K` with `K = scorers.len()`).
+///
+/// # Panics
+/// As [`cost_matrix`], and if `out.len() != T * K`.
+#[track_caller]
+pub fn cost_matrix_into(x: &[f64], n: usize, scorers: &[StateScorer], out: &mut [f64]) {
+    assert!(n > 0, "n (sensors) must be at least 1");
+    assert!(
+        x.len().is_multiple_of(n),
+        "series length {} is not a multiple of n = {n}",
+        x.len()
+    );
+    let t_len = x.len() / n;
+    let k = scorers.len();
+    assert_eq!(
+        out.len(),
+        t_len * k,
+        "output buffer has {} entries, expected T * K = {t_len} * {k}",
+        out.len()
+    );
+    let Some(first) = scorers.first() else {
+        return;
+    };
+    let w = first.w();
+    for (i, s) in scorers.iter().enumerate() {
+        assert!(
+            s.n() == n && s.w() == w,
+            "scorer {i} has n = {}, w = {} but expected n = {n}, w = {w}",
+            s.n(),
+            s.w()
+        );
+    }
+    if t_len == 0 {
+        return;
+    }
+    let full = (t_len + 1).saturating_sub(w); // timesteps with a full window
+    let (head, tail) = out.split_at_mut(full * k);
+    let geom = Geometry::new(n, w);
+    head.par_chunks_mut(geom.block * k)
+        .enumerate()
+        .for_each_init(
+            || Scratch::new(&geom),
+            |scratch, (ci, rows)| {
+                fill_block(
+                    x,
+                    &geom,
+                    ci * geom.block,
+                    rows.len() / k,
+                    scorers,
+                    scratch,
+                    rows,
+                );
+            },
+        );
+    // The last w - 1 timesteps (all of them if T < w): marginals of the prefix
+    // that exists.
+    for (i, row) in tail.chunks_exact_mut(k).enumerate() {
+        let z = &x[(full + i) * n..];
+        for (o, s) in row.iter_mut().zip(scorers) {
+            *o = s.cost(z);
+        }
+    }
+}
+
+/// Timesteps scored together by one inner-kernel iteration (kept in registers).
+const TILE: usize = 8;
+/// Target number of `f64` in a block's difference buffer (`n w x block`).
+const SCRATCH_TARGET: usize = 16 * 1024;
+
+/// Sizes of the blocked computation.
+struct Geometry {
+    n: usize,
+    w: usize,
+    nw: usize,
+    /// Timesteps per block, a multiple of `TILE`.
+    block: usize,
+    /// Row stride of the transposed series (`block + w - 1`).
+    xt_stride: usize,
+}
+
+impl Geometry {
+    fn new(n: usize, w: usize) -> Self {
+        let nw = n * w;
+        let block = ((SCRATCH_TARGET / nw).clamp(4 * TILE, 2048) / TILE) * TILE;
+        Self {
+            n,
+            w,
+            nw,
+            block,
+            xt_stride: block + w - 1,
+        }
+    }
+}
+
+/// Per-thread buffers, reused across blocks (no allocation per timestep).
+struct Scratch {
+    /// Transposed series block: `xt[c * xt_stride + b] = x[t0 + b][c]`.
+    xt: Vec<f64>,
+    /// Differences `d[j * width + b] = z_{t0+b}[j] - mu[j]` for the current state.
+    d: Vec<f64>,
+    /// Quadratic forms of the current state.
+    q: Vec<f64>,
+}
+
+impl Scratch {
+    fn new(g: &Geometry) -> Self {
+        Self {
+            xt: vec![0.0; g.n * g.xt_stride],
+            d: vec![0.0; g.nw * g.block],
+            q: vec![0.0; g.block],
+        }
+    }
+}
+
+/// Fills `rows` (row-major `len x K`) with the costs of the full windows at
+/// timesteps `t0 .. t0 + len`.
+fn fill_block(
+    x: &[f64],
+    g: &Geometry,
+    t0: usize,
+    len: usize,
+    scorers: &[StateScorer],
+    scratch: &mut Scratch,
+    rows: &mut [f64],
+) {
+    let k_states = scorers.len();
+    let n = g.n;
+    let width = len.div_ceil(TILE) * TILE; // padded to whole tiles
+    // Transpose the observations the block's windows touch; pad with zeros (the
+    // padded columns are computed and discarded).
+    let span = len + g.w - 1;
+    let pad = width + g.w - 1;
+    for c in 0..n {
+        let dst = &mut scratch.xt[c * g.xt_stride..c * g.xt_stride + pad];
+        for (b, v) in dst[..span].iter_mut().enumerate() {
+            *v = x[(t0 + b) * n + c];
+        }
+        dst[span..].fill(0.0);
+    }
+    for (k, s) in scorers.iter().enumerate() {
+        // d_j = z_j - mu_j, with z_j at offset m (lag) of sensor c.
+        for (j, &mu) in s.mean().iter().enumerate() {
+            let (m, c) = (j / n, j % n);
+            let src = &scratch.xt[c * g.xt_stride + m..][..width];
+            let dst = &mut scratch.d[j * width..][..width];
+            for (dv, &zv) in dst.iter_mut().zip(src) {
+                *dv = zv - mu;
+            }
+        }
+        quad_forms(
+            s.tri(),
+            g.nw,
+            &scratch.d[..g.nw * width],
+            width,
+            &mut scratch.q[..width],
+        );
+        let log_det = s.log_det();
+        for (b, &q) in scratch.q[..len].iter().enumerate() {
+            rows[b * k_states + k] = cap(q - log_det);
+        }
+    }
+}
+
+/// `q[b] = ||U^T d_b||^2` for every column `b` of `d` (`p x width`, row-major,
+/// `width` a multiple of `TILE`), with `tri` the packed lower triangle of `U^T`.
+///
+/// Operation order per column is the one of [`StateScorer::cost`].
+#[inline(always)]
+fn quad_forms(tri: &[f64], p: usize, d: &[f64], width: usize, q: &mut [f64]) {
+    for (b0, qt) in (0..width).step_by(TILE).zip(q.chunks_exact_mut(TILE)) {
+        let mut acc = [0.0f64; TILE];
+        let mut off = 0;
+        for i in 0..p {
+            let row = &tri[off..off + i + 1];
+            off += i + 1;
+            let mut y = [0.0f64; TILE];
+            for (j, &l) in row.iter().enumerate() {
+                let dj = &d[j * width + b0..][..TILE];
+                for r in 0..TILE {
+                    y[r] += l * dj[r];
+                }
+            }
+            for r in 0..TILE {
+                acc[r] += y[r] * y[r];
+            }
+        }
+        qt.copy_from_slice(&acc);
+    }
+}

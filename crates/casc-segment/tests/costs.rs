@@ -1,0 +1,179 @@
+//! Cost-matrix tests: naive per-entry computation (full matrix and explicitly
+//! inverted marginals), capping, thread-count independence.
+
+mod common;
+
+use casc_segment::{COST_CAP, CostMatrix, StateScorer, cost_matrix, cost_matrix_into};
+use common::{Rng, inverse_logdet, leading, naive_cost, random_spd, to_faer};
+use proptest::prelude::*;
+
+struct State {
+    mu: Vec<f64>,
+    theta: Vec<f64>,
+}
+
+fn random_states(rng: &mut Rng, k: usize, p: usize) -> Vec<State> {
+    (0..k)
+        .map(|_| State {
+            mu: (0..p).map(|_| rng.unif()).collect(),
+            theta: random_spd(rng, p),
+        })
+        .collect()
+}
+
+fn scorers(states: &[State], n: usize, w: usize) -> Vec<StateScorer> {
+    states
+        .iter()
+        .map(|s| StateScorer::new(&s.mu, to_faer(&s.theta, n * w).as_ref(), n, w).unwrap())
+        .collect()
+}
+
+/// The cost of timestep `t` computed naively: full window with the full matrix,
+/// or, for the last w - 1 timesteps, the marginal obtained by inverting the
+/// precision, taking the leading block and inverting it again.
+fn naive_entry(x: &[f64], n: usize, w: usize, t: usize, s: &State) -> f64 {
+    let t_len = x.len() / n;
+    let k = (t_len - t).min(w);
+    let z = &x[t * n..(t + k) * n];
+    let c = if k == w {
+        naive_cost(&s.theta, &s.mu, z)
+    } else {
+        let p = n * w;
+        let (sigma, _) = inverse_logdet(&s.theta, p);
+        let block = leading(&sigma, p, k * n);
+        let (marg, _) = inverse_logdet(&block, k * n);
+        naive_cost(&marg, &s.mu[..k * n], z)
+    };
+    c.min(COST_CAP)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn matches_naive(seed in any::<u64>(), n in 1usize..=3, w in 1usize..=4, k in 1usize..=3, t_len in 0usize..=14) {
+        let mut rng = Rng(seed);
+        let states = random_states(&mut rng, k, n * w);
+        let x: Vec<f64> = (0..t_len * n).map(|_| 2.0 * rng.unif()).collect();
+        let sc = scorers(&states, n, w);
+        let c = cost_matrix(&x, n, &sc);
+        prop_assert_eq!(c.n_steps(), t_len);
+        prop_assert_eq!(c.n_states(), k);
+        for t in 0..t_len {
+            for (j, s) in states.iter().enumerate() {
+                let want = naive_entry(&x, n, w, t, s);
+                let got = c.get(t, j);
+                prop_assert!((got - want).abs() <= 1e-9 * (1.0 + want.abs()),
+                    "t = {}, k = {}: {} vs naive {}", t, j, got, want);
+            }
+        }
+        // log_det agrees with the naive determinant.
+        for (s, st) in sc.iter().zip(&states) {
+            let (_, ld) = inverse_logdet(&st.theta, n * w);
+            prop_assert!((s.log_det() - ld).abs() <= 1e-10 * (1.0 + ld.abs()));
+        }
+    }
+}
+
+/// Many blocks (several thousand timesteps, partial last block): the blocked
+/// kernel equals `StateScorer::cost` bit for bit, for w = 1..=4.
+#[test]
+fn blocked_kernel_equals_scalar_cost() {
+    for (n, w, t_len) in [(5, 1, 9_001), (2, 3, 5_003), (3, 4, 2_500), (1, 2, 17)] {
+        let mut rng = Rng(7 + w as u64);
+        let states = random_states(&mut rng, 4, n * w);
+        let sc = scorers(&states, n, w);
+        let x: Vec<f64> = (0..t_len * n).map(|_| 1.5 * rng.unif()).collect();
+        let c = cost_matrix(&x, n, &sc);
+        for t in 0..t_len {
+            let kk = (t_len - t).min(w);
+            for (j, s) in sc.iter().enumerate() {
+                assert_eq!(
+                    c.get(t, j),
+                    s.cost(&x[t * n..(t + kk) * n]),
+                    "n={n} w={w} t={t} k={j}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn costs_are_capped() {
+    let n = 2;
+    let theta = to_faer(&[1e6, 0.0, 0.0, 1e6], 2);
+    let s = StateScorer::new(&[0.0, 0.0], theta.as_ref(), n, 1).unwrap();
+    let x = [0.0, 0.0, 1.0, 1.0, 100.0, -100.0, 0.001, 0.0];
+    let c = cost_matrix(&x, n, std::slice::from_ref(&s));
+    assert_eq!(c.get(1, 0), COST_CAP);
+    assert_eq!(c.get(2, 0), COST_CAP);
+    assert!(c.get(0, 0) < COST_CAP);
+    // 1e6 * 1e-6 - ln(1e12)
+    assert!((c.get(3, 0) - (1.0 - 1e12f64.ln())).abs() < 1e-9);
+    assert!(c.as_slice().iter().all(|&v| v <= COST_CAP));
+}
+
+#[test]
+fn same_result_with_one_and_two_threads() {
+    let (n, w, t_len) = (3, 2, 20_011);
+    let mut rng = Rng(42);
+    let states = random_states(&mut rng, 5, n * w);
+    let sc = scorers(&states, n, w);
+    let x: Vec<f64> = (0..t_len * n).map(|_| rng.unif()).collect();
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| cost_matrix(&x, n, &sc))
+    };
+    let one = run(1);
+    let two = run(2);
+    assert_eq!(one, two);
+    let mut buf = vec![f64::NAN; t_len * sc.len()];
+    cost_matrix_into(&x, n, &sc, &mut buf);
+    assert_eq!(buf, one.into_vec());
+}
+
+#[test]
+fn cost_matrix_accessors() {
+    let c = CostMatrix::from_vec(2, 3, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+    assert_eq!(c.n_steps(), 2);
+    assert_eq!(c.n_states(), 3);
+    assert_eq!(c.get(1, 2), 5.0);
+    assert_eq!(c.row(1), &[3.0, 4.0, 5.0]);
+    assert_eq!(c.as_slice().len(), 6);
+}
+
+#[test]
+#[should_panic(expected = "expected T * K")]
+fn from_vec_checks_size() {
+    let _ = CostMatrix::from_vec(2, 3, vec![0.0; 5]);
+}
+
+#[test]
+fn no_states_or_no_steps() {
+    let eye = faer::Mat::<f64>::identity(2, 2);
+    let s = StateScorer::new(&[0.0, 0.0], eye.as_ref(), 1, 2).unwrap();
+    assert_eq!(cost_matrix(&[], 1, std::slice::from_ref(&s)).n_steps(), 0);
+    assert_eq!(cost_matrix(&[1.0, 2.0], 1, &[]).as_slice().len(), 0);
+    // T = 1 < w = 2: the only timestep is scored with the marginal.
+    let c = cost_matrix(&[1.0], 1, std::slice::from_ref(&s));
+    assert_eq!(c.get(0, 0), 1.0);
+}
+
+#[test]
+fn non_pd_precision_is_an_error() {
+    let mut rng = Rng(3);
+    let mut m = random_spd(&mut rng, 6);
+    m[0] = -1.0;
+    let r = StateScorer::new(&[0.0; 6], to_faer(&m, 6).as_ref(), 2, 3);
+    assert!(matches!(
+        r,
+        Err(casc_segment::SegmentError::NotPositiveDefinite { .. })
+    ));
+    // Indefinite but with a positive diagonal.
+    let m = [1.0, 2.0, 2.0, 1.0];
+    let r = StateScorer::new(&[0.0; 2], to_faer(&m, 2).as_ref(), 1, 2);
+    assert!(r.is_err());
+}
