@@ -1,0 +1,622 @@
+//! The block-Toeplitz graphical lasso solved by scaled-form ADMM (ALGORITHM.md section 3).
+//!
+//! Variables `Theta`, `Z`, `U` (all `nw x nw`, kept exactly symmetric). Each iteration:
+//! the `Theta` step by a symmetric eigendecomposition, the `Z` step by averaging the
+//! entries tied by the Toeplitz constraint and soft-thresholding, the scaled dual update,
+//! then the primal/dual stopping rule. Optional residual balancing of `rho` and
+//! over-relaxation change the path, not the fixed point.
+
+use faer::diag::Diag;
+use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
+use faer::linalg::cholesky::llt::factor::{
+    LltRegularization, cholesky_in_place, cholesky_in_place_scratch,
+};
+use faer::linalg::evd::{ComputeEigenvectors, self_adjoint_evd, self_adjoint_evd_scratch};
+use faer::linalg::matmul::triangular::{BlockStructure, matmul};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
+
+use crate::{BlockShape, GlassoError, ValidGlassoParams};
+
+/// Residual balancing: change rho when one residual exceeds the other by this factor.
+const BALANCE_MU: f64 = 10.0;
+/// Residual balancing: multiply or divide rho by this factor.
+const BALANCE_TAU: f64 = 2.0;
+/// Residual balancing stops after this many iterations so that the tail runs with a fixed
+/// rho, for which ADMM's convergence is guaranteed.
+const BALANCE_ITERS: usize = 200;
+
+/// The state a later solve can start from: the previous `Z`, scaled dual `U` and the `rho`
+/// that `U` is scaled by.
+#[derive(Clone, Debug)]
+pub struct WarmStart {
+    shape: BlockShape,
+    z: Mat<f64>,
+    u: Mat<f64>,
+    s: Mat<f64>,
+    rho: f64,
+}
+
+impl WarmStart {
+    /// The block shape of the solve that produced this state.
+    pub fn shape(&self) -> BlockShape {
+        self.shape
+    }
+    /// The last `Z` iterate (exactly block Toeplitz and symmetric).
+    pub fn z(&self) -> MatRef<'_, f64> {
+        self.z.as_ref()
+    }
+    /// The last scaled dual iterate `U` (the unscaled dual is `rho * U`).
+    pub fn u(&self) -> MatRef<'_, f64> {
+        self.u.as_ref()
+    }
+    /// The penalty `rho` in force at the end of the solve.
+    pub fn rho(&self) -> f64 {
+        self.rho
+    }
+}
+
+/// How a solve went.
+#[derive(Clone, Debug)]
+pub struct Diagnostics {
+    /// ADMM iterations run.
+    pub iterations: usize,
+    /// Final primal residual `||Theta - Z||_F`.
+    pub primal_residual: f64,
+    /// Final dual residual `rho * ||Z - Z_prev||_F`.
+    pub dual_residual: f64,
+    /// Whether the stopping rule was met within `max_iters`.
+    pub converged: bool,
+    /// True when `Z` was not positive definite and `Theta` was returned instead.
+    pub used_theta_fallback: bool,
+}
+
+/// The estimate of one solve, the state to warm-start the next one from, and diagnostics.
+#[derive(Clone, Debug)]
+pub struct Solution {
+    /// The sparse block-Toeplitz precision matrix (`Z`, or `Theta` on fallback).
+    pub precision: Mat<f64>,
+    /// State for warm-starting a later solve on a similar covariance.
+    pub warm: WarmStart,
+    /// Iterations, residuals, convergence and fallback.
+    pub diagnostics: Diagnostics,
+}
+
+/// Solves `min -log det(Theta) + tr(S Theta) + lambda * sum |Theta_ij|` over symmetric
+/// positive definite block-Toeplitz `Theta` of the given `shape` by ADMM.
+///
+/// `s` is the empirical covariance (`n*w x n*w`; its symmetric part is used). `warm`
+/// resumes from a previous solve's `(Z, U, rho)`. `par` is passed to faer's kernels; use
+/// `Par::Seq` when calling from inside a rayon loop. Not converging within `max_iters`
+/// is not an error: see [`Diagnostics::converged`].
+///
+/// # Errors
+/// [`GlassoError::ShapeMismatch`] when `s` or the warm start does not fit `shape`,
+/// [`GlassoError::NonFinite`] when `s` has a NaN or infinity,
+/// [`GlassoError::EigenDecomposition`] or [`GlassoError::Diverged`] on numerical failure.
+pub fn solve(
+    s: MatRef<'_, f64>,
+    shape: BlockShape,
+    params: &ValidGlassoParams,
+    warm: Option<&WarmStart>,
+    par: Par,
+) -> Result<Solution, GlassoError> {
+    let dim = shape.dim();
+    check_square(s, dim, "covariance")?;
+    check_finite(s, "covariance")?;
+    if let Some(ws) = warm
+        && ws.shape != shape
+    {
+        return Err(GlassoError::ShapeMismatch {
+            what: "warm start",
+            rows: ws.z.nrows(),
+            cols: ws.z.ncols(),
+            expected: dim,
+        });
+    }
+
+    if dim == 0 {
+        let empty = Mat::zeros(0, 0);
+        return Ok(Solution {
+            precision: empty.clone(),
+            warm: WarmStart {
+                shape,
+                z: empty.clone(),
+                u: empty.clone(),
+                s: empty,
+                rho: params.rho(),
+            },
+            diagnostics: Diagnostics {
+                iterations: 0,
+                primal_residual: 0.0,
+                dual_residual: 0.0,
+                converged: true,
+                used_theta_fallback: false,
+            },
+        });
+    }
+    let mut admm = Admm::new(s, shape, params, warm, par);
+    admm.run()?;
+    Ok(admm.into_solution())
+}
+
+fn check_square(m: MatRef<'_, f64>, dim: usize, what: &'static str) -> Result<(), GlassoError> {
+    if m.nrows() != dim || m.ncols() != dim {
+        return Err(GlassoError::ShapeMismatch {
+            what,
+            rows: m.nrows(),
+            cols: m.ncols(),
+            expected: dim,
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn check_finite(m: MatRef<'_, f64>, what: &'static str) -> Result<(), GlassoError> {
+    for j in 0..m.ncols() {
+        for i in 0..m.nrows() {
+            if !m[(i, j)].is_finite() {
+                return Err(GlassoError::NonFinite {
+                    what,
+                    row: i,
+                    col: j,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `(d + sqrt(d^2 + 4 rho)) / (2 rho)`, written without cancellation for negative `d`.
+#[inline]
+fn prox_logdet(d: f64, rho: f64) -> f64 {
+    let root = (d * d + 4.0 * rho).sqrt();
+    if d >= 0.0 {
+        (d + root) / (2.0 * rho)
+    } else {
+        2.0 / (root - d)
+    }
+}
+
+#[inline]
+fn soft(x: f64, t: f64) -> f64 {
+    if x > t {
+        x - t
+    } else if x < -t {
+        x + t
+    } else {
+        0.0
+    }
+}
+
+/// All ADMM state, preallocated so that the iteration loop does not allocate.
+/// Square matrices are dense column-major `Vec`s of side `dim`, of which the loop keeps
+/// the lower triangle authoritative and mirrors it.
+struct Admm<'p> {
+    shape: BlockShape,
+    params: &'p ValidGlassoParams,
+    par: Par,
+    dim: usize,
+    rho: f64,
+    s: Vec<f64>,
+    theta: Vec<f64>,
+    z: Vec<f64>,
+    u: Vec<f64>,
+    /// EVD input, then the over-relaxed `Theta`, then Cholesky scratch.
+    a: Vec<f64>,
+    q: Mat<f64>,
+    evals: Diag<f64>,
+    /// Free entries of `Z`: block offset `d`, entry `(r, c)` at `d*n*n + c*n + r`
+    /// (the offset-0 block stored in full, symmetric).
+    zc: Vec<f64>,
+    zc_prev: Vec<f64>,
+    mem: MemBuffer,
+    diagnostics: Diagnostics,
+}
+
+impl<'p> Admm<'p> {
+    fn new(
+        s: MatRef<'_, f64>,
+        shape: BlockShape,
+        params: &'p ValidGlassoParams,
+        warm: Option<&WarmStart>,
+        par: Par,
+    ) -> Self {
+        let dim = shape.dim();
+        let n = shape.n;
+        let mut s_sym = vec![0.0; dim * dim];
+        for j in 0..dim {
+            for i in 0..dim {
+                s_sym[i + j * dim] = 0.5 * (s[(i, j)] + s[(j, i)]);
+            }
+        }
+        let req = StackReq::any_of(&[
+            self_adjoint_evd_scratch::<f64>(dim, ComputeEigenvectors::Yes, par, Default::default()),
+            cholesky_in_place_scratch::<f64>(dim, par, Default::default()),
+        ]);
+        let mut admm = Self {
+            shape,
+            params,
+            par,
+            dim,
+            rho: params.rho(),
+            s: s_sym,
+            theta: vec![0.0; dim * dim],
+            z: vec![0.0; dim * dim],
+            u: vec![0.0; dim * dim],
+            a: vec![0.0; dim * dim],
+            q: Mat::zeros(dim, dim),
+            evals: Diag::zeros(dim),
+            zc: vec![0.0; shape.w * n * n],
+            zc_prev: vec![0.0; shape.w * n * n],
+            mem: MemBuffer::new(req),
+            diagnostics: Diagnostics {
+                iterations: 0,
+                primal_residual: 0.0,
+                dual_residual: 0.0,
+                converged: false,
+                used_theta_fallback: false,
+            },
+        };
+        if let Some(ws) = warm {
+            admm.load_warm(ws);
+        } else {
+            if params.spectral_rho() {
+                admm.spectral_rho();
+            }
+            admm.cold_init();
+        }
+        admm
+    }
+
+    fn load_warm(&mut self, ws: &WarmStart) {
+        let dim = self.dim;
+        let n = self.shape.n;
+        // Keep U's meaning (the unscaled dual rho * U) when rho differs.
+        // A warm start keeps its rho unless the caller fixed rho explicitly.
+        let scale = if self.params.adaptive_rho() || self.params.spectral_rho() {
+            self.rho = ws.rho;
+            1.0
+        } else {
+            ws.rho / self.rho
+        };
+        for j in 0..dim {
+            for i in 0..dim {
+                self.u[i + j * dim] = scale * 0.5 * (ws.u[(i, j)] + ws.u[(j, i)]);
+            }
+        }
+        // Z through its free entries, so that it is exactly Toeplitz.
+        for d in 0..self.shape.w {
+            for c in 0..n {
+                for r in 0..n {
+                    let (i, j) = if d == 0 {
+                        (r.max(c), r.min(c))
+                    } else {
+                        (d * n + r, c)
+                    };
+                    self.zc[d * n * n + c * n + r] = ws.z[(i, j)];
+                }
+            }
+        }
+        self.expand_z();
+        // Dual predictor: at a fixed point rho * U = Z^-1 - S, so a change of S moves U
+        // by -(S_new - S_old) / rho; the first Theta step then reproduces the old Theta.
+        for j in 0..dim {
+            for i in 0..dim {
+                let s_old = 0.5 * (ws.s[(i, j)] + ws.s[(j, i)]);
+                self.u[i + j * dim] -= (self.s[i + j * dim] - s_old) / self.rho;
+            }
+        }
+    }
+
+    /// Starts rho at `sigma_min * sigma_max` of `S + lambda I` (rho has the units of
+    /// `S^2`; this is the classic `sqrt(m L)` choice for the curvature `Theta^-1 (x) Theta^-1`
+    /// of `-log det`, estimated from `S`). Keeps the given rho if the estimate fails.
+    fn spectral_rho(&mut self) {
+        let dim = self.dim;
+        self.a.copy_from_slice(&self.s);
+        let stack = MemStack::new(&mut self.mem);
+        if self_adjoint_evd(
+            MatRef::from_column_major_slice(&self.a, dim, dim),
+            self.evals.as_mut(),
+            None,
+            self.par,
+            stack,
+            Default::default(),
+        )
+        .is_ok()
+        {
+            let ev = self.evals.column_vector();
+            let lam = self.params.lambda();
+            let lo = ev[0].max(0.0) + lam;
+            let hi = ev[dim - 1].max(0.0) + lam;
+            let r = lo * hi;
+            if r.is_finite() && r > 0.0 {
+                self.rho = r;
+            }
+        }
+    }
+
+    /// Cold start at `Z = diag(1 / (s_rr + lambda))` (the solution when lambda removes every
+    /// off-diagonal entry), with `U = (Z^-1 - S) / rho` so that the first Theta step returns
+    /// this Z: the optimum itself when the penalty zeroes everything off the diagonal.
+    fn cold_init(&mut self) {
+        let dim = self.dim;
+        let n = self.shape.n;
+        let w = self.shape.w;
+        let lam = self.params.lambda();
+        for r in 0..n {
+            let mut m = 0.0;
+            for i in 0..w {
+                let k = i * n + r;
+                m += self.s[k + k * dim];
+            }
+            let v = m / w as f64 + lam;
+            self.zc[r * n + r] = 1.0 / v;
+        }
+        self.expand_z();
+        for j in 0..dim {
+            for i in 0..dim {
+                let k = i + j * dim;
+                let zinv = if i == j { 1.0 / self.z[k] } else { 0.0 };
+                self.u[k] = (zinv - self.s[k]) / self.rho;
+            }
+        }
+    }
+
+    /// Writes the full `Z` from its free entries.
+    fn expand_z(&mut self) {
+        let dim = self.dim;
+        let n = self.shape.n;
+        for j in 0..dim {
+            let (bj, c) = (j / n, j % n);
+            for i in j..dim {
+                let (bi, r) = (i / n, i % n);
+                let v = self.zc[(bi - bj) * n * n + c * n + r];
+                self.z[i + j * dim] = v;
+                self.z[j + i * dim] = v;
+            }
+        }
+    }
+
+    fn run(&mut self) -> Result<(), GlassoError> {
+        let p = self.shape.free_entries() as f64;
+        let eps_abs = p.sqrt() * self.params.eps_abs();
+        let eps_rel = self.params.eps_rel();
+        for iteration in 1..=self.params.max_iters() {
+            self.theta_step(iteration)?;
+            std::mem::swap(&mut self.zc, &mut self.zc_prev);
+            self.z_step();
+            self.expand_z();
+            let norms = self.dual_update();
+            let r = norms.primal;
+            let s = self.rho * self.z_change();
+            self.diagnostics.iterations = iteration;
+            self.diagnostics.primal_residual = r;
+            self.diagnostics.dual_residual = s;
+            if !(r.is_finite() && s.is_finite()) {
+                return Err(GlassoError::Diverged { iteration });
+            }
+            let eps_pri = eps_abs + eps_rel * norms.theta.max(norms.z);
+            let eps_dual = eps_abs + eps_rel * self.rho * norms.u;
+            if r <= eps_pri && s <= eps_dual {
+                self.diagnostics.converged = true;
+                break;
+            }
+            if self.params.adaptive_rho() && iteration <= BALANCE_ITERS {
+                self.balance(r, s);
+            }
+        }
+        tracing::trace!(
+            iterations = self.diagnostics.iterations,
+            converged = self.diagnostics.converged,
+            rho = self.rho,
+            "toeplitz glasso admm finished"
+        );
+        Ok(())
+    }
+
+    /// `Theta = argmin -log det + tr(S Theta) + rho/2 ||Theta - Z + U||^2`.
+    fn theta_step(&mut self, iteration: usize) -> Result<(), GlassoError> {
+        let dim = self.dim;
+        let rho = self.rho;
+        for j in 0..dim {
+            for i in j..dim {
+                let k = i + j * dim;
+                self.a[k] = rho * (self.z[k] - self.u[k]) - self.s[k];
+            }
+        }
+        let stack = MemStack::new(&mut self.mem);
+        self_adjoint_evd(
+            MatRef::from_column_major_slice(&self.a, dim, dim),
+            self.evals.as_mut(),
+            Some(self.q.as_mut()),
+            self.par,
+            stack,
+            Default::default(),
+        )
+        .map_err(|_| GlassoError::EigenDecomposition { iteration })?;
+        // Theta = Q diag(f) Q^T = (Q diag(sqrt f)) (Q diag(sqrt f))^T, with f > 0.
+        let evals = self.evals.column_vector();
+        for k in 0..dim {
+            let g = prox_logdet(evals[k], rho).sqrt();
+            for x in self.q.col_as_slice_mut(k) {
+                *x *= g;
+            }
+        }
+        matmul(
+            MatMut::from_column_major_slice_mut(&mut self.theta, dim, dim),
+            BlockStructure::TriangularLower,
+            Accum::Replace,
+            self.q.as_ref(),
+            BlockStructure::Rectangular,
+            self.q.transpose(),
+            BlockStructure::Rectangular,
+            1.0,
+            self.par,
+        );
+        for j in 0..dim {
+            for i in j + 1..dim {
+                self.theta[j + i * dim] = self.theta[i + j * dim];
+            }
+        }
+        Ok(())
+    }
+
+    /// Over-relaxed `Theta` into `a`, then the free entries of `Z`: group mean of
+    /// `a + U`, soft-thresholded by `lambda / rho`.
+    fn z_step(&mut self) {
+        let dim = self.dim;
+        let n = self.shape.n;
+        let w = self.shape.w;
+        let alpha = self.params.over_relaxation();
+        for j in 0..dim {
+            for i in j..dim {
+                let k = i + j * dim;
+                self.a[k] = alpha * self.theta[k] + (1.0 - alpha) * self.z[k];
+            }
+        }
+        let thr = self.params.lambda() / self.rho;
+        let pen_diag = self.params.penalize_diagonal();
+        for d in 0..w {
+            let count = (w - d) as f64;
+            for c in 0..n {
+                let r0 = if d == 0 { c } else { 0 };
+                for r in r0..n {
+                    // The group is block (i, i-d), entry (r, c), i = d..w, mirrored in the
+                    // upper triangle; both triangles hold the same values.
+                    let mut sum = 0.0;
+                    for i in d..w {
+                        let k = (i * n + r) + ((i - d) * n + c) * dim;
+                        sum += self.a[k] + self.u[k];
+                    }
+                    let mean = sum / count;
+                    let v = if d == 0 && r == c && !pen_diag {
+                        mean
+                    } else {
+                        soft(mean, thr)
+                    };
+                    self.zc[d * n * n + c * n + r] = v;
+                    if d == 0 {
+                        self.zc[r * n + c] = v;
+                    }
+                }
+            }
+        }
+    }
+
+    /// `U += a - Z` (a = over-relaxed Theta) and the Frobenius norms the stopping rule needs.
+    fn dual_update(&mut self) -> Norms {
+        let dim = self.dim;
+        let mut acc = [0.0f64; 4];
+        for j in 0..dim {
+            for i in j..dim {
+                let k = i + j * dim;
+                let wgt = if i == j { 1.0 } else { 2.0 };
+                let z = self.z[k];
+                let t = self.theta[k];
+                let u = self.u[k] + self.a[k] - z;
+                self.u[k] = u;
+                self.u[j + i * dim] = u;
+                acc[0] += wgt * (t - z) * (t - z);
+                acc[1] += wgt * t * t;
+                acc[2] += wgt * z * z;
+                acc[3] += wgt * u * u;
+            }
+        }
+        Norms {
+            primal: acc[0].sqrt(),
+            theta: acc[1].sqrt(),
+            z: acc[2].sqrt(),
+            u: acc[3].sqrt(),
+        }
+    }
+
+    /// `||Z - Z_prev||_F` over the full matrix, from the free entries and their multiplicities.
+    fn z_change(&self) -> f64 {
+        let n = self.shape.n;
+        let w = self.shape.w;
+        let mut total = 0.0;
+        for d in 0..w {
+            let mult = if d == 0 {
+                w as f64
+            } else {
+                2.0 * (w - d) as f64
+            };
+            let block = d * n * n..(d + 1) * n * n;
+            let ss: f64 = self.zc[block.clone()]
+                .iter()
+                .zip(&self.zc_prev[block])
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum();
+            total += mult * ss;
+        }
+        total.sqrt()
+    }
+
+    /// Residual balancing; rescales U so that the unscaled dual `rho * U` is unchanged.
+    fn balance(&mut self, r: f64, s: f64) {
+        let factor = if r > BALANCE_MU * s {
+            BALANCE_TAU
+        } else if s > BALANCE_MU * r {
+            1.0 / BALANCE_TAU
+        } else {
+            return;
+        };
+        self.rho *= factor;
+        let inv = 1.0 / factor;
+        for x in &mut self.u {
+            *x *= inv;
+        }
+    }
+
+    /// Whether `Z` is positive definite, by a Cholesky factorisation in the work buffer.
+    fn z_is_positive_definite(&mut self) -> bool {
+        let dim = self.dim;
+        self.a.copy_from_slice(&self.z);
+        let stack = MemStack::new(&mut self.mem);
+        cholesky_in_place(
+            MatMut::from_column_major_slice_mut(&mut self.a, dim, dim),
+            LltRegularization::default(),
+            self.par,
+            stack,
+            Default::default(),
+        )
+        .is_ok()
+    }
+
+    fn into_solution(mut self) -> Solution {
+        let dim = self.dim;
+        let use_z = self.z_is_positive_definite();
+        self.diagnostics.used_theta_fallback = !use_z;
+        if !use_z {
+            tracing::debug!(
+                iterations = self.diagnostics.iterations,
+                "Z is not positive definite; returning Theta"
+            );
+        }
+        let from = |v: &Vec<f64>| Mat::from_fn(dim, dim, |i, j| v[i + j * dim]);
+        let precision = if use_z {
+            from(&self.z)
+        } else {
+            from(&self.theta)
+        };
+        Solution {
+            precision,
+            warm: WarmStart {
+                shape: self.shape,
+                z: from(&self.z),
+                u: from(&self.u),
+                s: from(&self.s),
+                rho: self.rho,
+            },
+            diagnostics: self.diagnostics,
+        }
+    }
+}
+
+struct Norms {
+    primal: f64,
+    theta: f64,
+    z: f64,
+    u: f64,
+}

@@ -1,0 +1,25 @@
+//! casc-glasso: the M-step of CASC/TICC, fitting one state's Gaussian model.
+//!
+//! It computes the empirical mean and covariance of stacked windows
+//! ([`mean_and_covariance`]) and solves the block-Toeplitz graphical lasso by ADMM
+//! ([`solve`], ALGORITHM.md section 3), with warm starts between EM iterations, plus the
+//! log-determinant of a positive definite matrix ([`log_det_spd`]) and a block-Toeplitz
+//! structure test ([`is_block_toeplitz`]).
+//!
+//! It does not assign windows to states, compute costs, or run several states in
+//! parallel: callers fit states independently (use `Par::Seq` inside their rayon loops).
+
+mod admm;
+mod covariance;
+mod error;
+mod logdet;
+mod params;
+mod shape;
+
+pub use admm::{Diagnostics, Solution, WarmStart, solve};
+pub use covariance::mean_and_covariance;
+pub use error::GlassoError;
+pub use faer::Par;
+pub use logdet::log_det_spd;
+pub use params::{GlassoParams, ValidGlassoParams};
+pub use shape::{BlockShape, is_block_toeplitz};
