@@ -1,0 +1,26 @@
+//! casc-eval: the CASC paper's synthetic benchmark generator and the accuracy scorer.
+//!
+//! This crate owns two things:
+//!
+//! * [`synth`]: a seeded, deterministic generator of the synthetic benchmark of
+//!   ALGORITHM.md section 10 (states with random sparse block-Toeplitz precision
+//!   matrices, macro-segments of garbage segments followed by a motif, noisy
+//!   segments mixed with other states). The same [`SynthParams`] always produce
+//!   the same bytes, on any machine (the generator uses its own scalar linear
+//!   algebra and a software logarithm so no CPU-dependent code path is involved).
+//! * [`mod@score`]: one-to-one matching of predicted to true states (Hungarian
+//!   algorithm on the confusion matrix) and the paper's accuracy figures
+//!   (weighted and macro F1, F1 on motif timesteps, accuracy), plus readers for
+//!   label and mask files.
+//!
+//! It does not fit models, read data series other than labels and masks, or
+//! print anything; the `casc` binary and `xtask` do the input/output around it.
+
+pub mod error;
+mod linalg;
+pub mod score;
+pub mod synth;
+
+pub use error::EvalError;
+pub use score::{Score, hungarian_max, read_labels, read_mask, score};
+pub use synth::{Segment, SynthData, SynthParams, generate};
