@@ -3,8 +3,12 @@
 //! Variables `Theta`, `Z`, `U` (all `nw x nw`, kept exactly symmetric). Each iteration:
 //! the `Theta` step by a symmetric eigendecomposition, the `Z` step by averaging the
 //! entries tied by the Toeplitz constraint and soft-thresholding, the scaled dual update,
-//! then the primal/dual stopping rule. Optional residual balancing of `rho` and
-//! over-relaxation change the path, not the fixed point.
+//! then the primal/dual stopping rule.
+//!
+//! Choices that change the path but not the fixed point (all in the checked parameters or
+//! documented here): a spectral initial `rho`, residual balancing of `rho`,
+//! over-relaxation, a diagonal cold start with a consistent dual, and, on warm starts, a
+//! dual predictor that shifts `U` by the change of `S`.
 
 use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
@@ -25,8 +29,8 @@ const BALANCE_TAU: f64 = 2.0;
 /// rho, for which ADMM's convergence is guaranteed.
 const BALANCE_ITERS: usize = 200;
 
-/// The state a later solve can start from: the previous `Z`, scaled dual `U` and the `rho`
-/// that `U` is scaled by.
+/// The state a later solve can start from: the previous `Z`, the scaled dual `U`, the `rho`
+/// that `U` is scaled by, and the covariance they were fitted to.
 #[derive(Clone, Debug)]
 pub struct WarmStart {
     shape: BlockShape,
@@ -52,6 +56,10 @@ impl WarmStart {
     /// The penalty `rho` in force at the end of the solve.
     pub fn rho(&self) -> f64 {
         self.rho
+    }
+    /// The (symmetrised) covariance `S` of the solve that produced this state.
+    pub fn covariance(&self) -> MatRef<'_, f64> {
+        self.s.as_ref()
     }
 }
 
@@ -271,9 +279,12 @@ impl<'p> Admm<'p> {
     fn load_warm(&mut self, ws: &WarmStart) {
         let dim = self.dim;
         let n = self.shape.n;
-        // Keep U's meaning (the unscaled dual rho * U) when rho differs.
-        // A warm start keeps its rho unless the caller fixed rho explicitly.
-        let scale = if self.params.adaptive_rho() || self.params.spectral_rho() {
+        // rho: re-estimated from the new S (spectral), else carried over (adaptive), else
+        // the caller's fixed value. U is rescaled so that the unscaled dual rho * U is kept.
+        let scale = if self.params.spectral_rho() {
+            self.spectral_rho();
+            ws.rho / self.rho
+        } else if self.params.adaptive_rho() {
             self.rho = ws.rho;
             1.0
         } else {
@@ -308,7 +319,7 @@ impl<'p> Admm<'p> {
         }
     }
 
-    /// Starts rho at `sigma_min * sigma_max` of `S + lambda I` (rho has the units of
+    /// Sets rho to `sigma_min * sigma_max` of `S + lambda I` (rho has the units of
     /// `S^2`; this is the classic `sqrt(m L)` choice for the curvature `Theta^-1 (x) Theta^-1`
     /// of `-log det`, estimated from `S`). Keeps the given rho if the estimate fails.
     fn spectral_rho(&mut self) {

@@ -33,8 +33,9 @@ impl GlassoParams {
         }
     }
 
-    /// ADMM penalty `rho` of a cold start when `spectral_rho(false)` (and throughout when
-    /// also `adaptive_rho(false)`). Default 1.0, as the reference. Must be finite and > 0.
+    /// ADMM penalty `rho` of a cold start when `spectral_rho(false)` (and of every solve,
+    /// held fixed, when also `adaptive_rho(false)`). Default 1.0, as the reference. Must be
+    /// finite and > 0.
     pub fn rho(mut self, rho: f64) -> Self {
         self.rho = rho;
         self
@@ -68,10 +69,10 @@ impl GlassoParams {
         self
     }
 
-    /// On a cold start, begin with `rho = sigma_min * sigma_max` of `S + lambda I` (one extra
-    /// eigendecomposition) instead of the `rho` setting; it usually saves most iterations.
-    /// Warm starts keep the rho they carry. Default true; false together with
-    /// `adaptive_rho(false)` runs the reference's fixed `rho` (warm starts rescale to it).
+    /// Begin each solve (cold or warm) with `rho = sigma_min * sigma_max` of `S + lambda I`
+    /// (one extra eigenvalue computation) instead of the `rho` setting or the warm start's
+    /// rho; it usually saves most iterations. Default true; false together with
+    /// `adaptive_rho(false)` runs the reference's fixed `rho`.
     pub fn spectral_rho(mut self, spectral: bool) -> Self {
         self.spectral_rho = spectral;
         self
@@ -174,7 +175,7 @@ impl ValidGlassoParams {
     pub fn adaptive_rho(&self) -> bool {
         self.adaptive_rho
     }
-    /// Whether cold starts begin from the spectral estimate of rho.
+    /// Whether each solve begins from the spectral estimate of rho.
     pub fn spectral_rho(&self) -> bool {
         self.spectral_rho
     }

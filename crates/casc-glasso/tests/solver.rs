@@ -7,6 +7,7 @@ use casc_glasso::{
     BlockShape, GlassoError, GlassoParams, Par, is_block_toeplitz, log_det_spd,
     mean_and_covariance, solve,
 };
+use common::check_kkt;
 use common::*;
 use faer::Mat;
 
@@ -60,53 +61,6 @@ fn diagonal_covariance_by_hand() {
     }
 }
 
-/// Stationarity of the problem restricted to the Toeplitz subspace: for each group of
-/// tied entries, the sum of `S - Theta^{-1}` over the group is `-lambda * sign * |group|`
-/// where the group is non-zero and at most `lambda * |group|` in size where it is zero.
-fn check_kkt(s: &Mat<f64>, theta: &Mat<f64>, shape: BlockShape, lambda: f64, tol: f64) {
-    let n = shape.n;
-    let dim = shape.dim();
-    let g = s - spd_inverse(theta);
-    // Group key: (offset, r, c) with the diagonal block keyed symmetrically.
-    let key = |a: usize, b: usize| {
-        let (bi, r, bj, c) = (a / n, a % n, b / n, b % n);
-        if bi > bj {
-            (bi - bj, r, c)
-        } else if bi < bj {
-            (bj - bi, c, r)
-        } else {
-            (0, r.max(c), r.min(c))
-        }
-    };
-    let mut groups: std::collections::BTreeMap<(usize, usize, usize), (f64, usize, f64)> =
-        Default::default();
-    for b in 0..dim {
-        for a in 0..dim {
-            let e = groups.entry(key(a, b)).or_insert((0.0, 0, theta[(a, b)]));
-            e.0 += g[(a, b)];
-            e.1 += 1;
-            assert_eq!(e.2, theta[(a, b)], "not Toeplitz at ({a}, {b})");
-        }
-    }
-    assert_eq!(groups.len(), shape.free_entries());
-    for (k, (sum, size, value)) in groups {
-        let size = size as f64;
-        if value == 0.0 {
-            assert!(
-                sum.abs() <= lambda * size + tol,
-                "group {k:?}: |{sum}| > {}",
-                lambda * size
-            );
-        } else {
-            let expected = -lambda * value.signum() * size;
-            assert!(
-                (sum - expected).abs() <= tol,
-                "group {k:?}: {sum} != {expected}"
-            );
-        }
-    }
-}
-
 #[test]
 fn kkt_conditions_hold_on_small_cases() {
     for (seed, n, w, lambda) in [
@@ -125,6 +79,26 @@ fn kkt_conditions_hold_on_small_cases() {
         );
         check_kkt(&s, &sol.precision, shape, lambda, 1e-6);
     }
+}
+
+#[test]
+fn sparsity_is_not_monotone_in_lambda() {
+    // A counterexample found by proptest to "a larger lambda never gives fewer zeros": the
+    // graphical lasso path is not monotone in general (an entry can leave zero as lambda
+    // grows because its neighbours shrink). Both solutions satisfy the optimality
+    // conditions, so this is the problem, not the solver.
+    let shape = BlockShape::new(3, 2);
+    let s = random_covariance(5352081557162041094, 40, shape);
+    let lo = 0.01712043744989449;
+    let hi = 2.1155758751136817 * lo;
+    let a = solve(s.as_ref(), shape, &tight(lo), None, Par::Seq).unwrap();
+    let b = solve(s.as_ref(), shape, &tight(hi), None, Par::Seq).unwrap();
+    check_kkt(&s, &a.precision, shape, lo, 1e-6);
+    check_kkt(&s, &b.precision, shape, hi, 1e-6);
+    assert_eq!(count_zeros(&a.precision), 6);
+    assert_eq!(count_zeros(&b.precision), 4);
+    assert_eq!(a.precision[(5, 0)], 0.0);
+    assert_ne!(b.precision[(5, 0)], 0.0);
 }
 
 #[test]

@@ -99,3 +99,50 @@ pub fn spd_inverse(m: &Mat<f64>) -> Mat<f64> {
     let llt = m.llt(faer::Side::Lower).expect("positive definite");
     llt.solve(Mat::<f64>::identity(m.nrows(), m.ncols()))
 }
+
+/// Stationarity of the problem restricted to the Toeplitz subspace: for each group of
+/// tied entries, the sum of `S - Theta^{-1}` over the group is `-lambda * sign * |group|`
+/// where the group is non-zero and at most `lambda * |group|` in size where it is zero.
+pub fn check_kkt(s: &Mat<f64>, theta: &Mat<f64>, shape: BlockShape, lambda: f64, tol: f64) {
+    let n = shape.n;
+    let dim = shape.dim();
+    let g = s - spd_inverse(theta);
+    // Group key: (offset, r, c) with the diagonal block keyed symmetrically.
+    let key = |a: usize, b: usize| {
+        let (bi, r, bj, c) = (a / n, a % n, b / n, b % n);
+        if bi > bj {
+            (bi - bj, r, c)
+        } else if bi < bj {
+            (bj - bi, c, r)
+        } else {
+            (0, r.max(c), r.min(c))
+        }
+    };
+    let mut groups: std::collections::BTreeMap<(usize, usize, usize), (f64, usize, f64)> =
+        Default::default();
+    for b in 0..dim {
+        for a in 0..dim {
+            let e = groups.entry(key(a, b)).or_insert((0.0, 0, theta[(a, b)]));
+            e.0 += g[(a, b)];
+            e.1 += 1;
+            assert_eq!(e.2, theta[(a, b)], "not Toeplitz at ({a}, {b})");
+        }
+    }
+    assert_eq!(groups.len(), shape.free_entries());
+    for (k, (sum, size, value)) in groups {
+        let size = size as f64;
+        if value == 0.0 {
+            assert!(
+                sum.abs() <= lambda * size + tol,
+                "group {k:?}: |{sum}| > {}",
+                lambda * size
+            );
+        } else {
+            let expected = -lambda * value.signum() * size;
+            assert!(
+                (sum - expected).abs() <= tol,
+                "group {k:?}: {sum} != {expected}"
+            );
+        }
+    }
+}

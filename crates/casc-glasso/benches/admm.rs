@@ -1,0 +1,55 @@
+//! Criterion benchmark of one state's block-Toeplitz graphical lasso solve, cold and
+//! warm-started, for nw in {5, 25, 100}.
+//!
+//! "Warm" re-solves a covariance computed with 1% of the windows dropped, starting from
+//! the solution of the full set, as one EM iteration after another would.
+
+use std::hint::black_box;
+
+use casc_glasso::{BlockShape, GlassoParams, Par, mean_and_covariance, solve};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+fn bench_admm(c: &mut Criterion) {
+    let mut group = c.benchmark_group("toeplitz_glasso");
+    for (n, w, lambda) in [(5, 1, 0.11), (5, 5, 0.11), (10, 10, 0.11), (10, 10, 0.01)] {
+        let shape = BlockShape::new(n, w);
+        let mut rng = common::Rng::new(3);
+        let x = common::series(&mut rng, 2000 + w - 1, n);
+        let all: Vec<&[f64]> = common::windows(&x, shape).collect();
+        let (_, s1) = mean_and_covariance(all.iter().copied(), shape.dim()).unwrap();
+        let (_, s2) = mean_and_covariance(all.iter().copied().skip(20), shape.dim()).unwrap();
+        let params = GlassoParams::new(lambda).check().unwrap();
+        let first = solve(s1.as_ref(), shape, &params, None, Par::Seq).unwrap();
+        let cold = solve(s2.as_ref(), shape, &params, None, Par::Seq).unwrap();
+        let warm = solve(s2.as_ref(), shape, &params, Some(&first.warm), Par::Seq).unwrap();
+        eprintln!(
+            "nw={} lambda={lambda}: cold {} iterations, warm {} iterations",
+            shape.dim(),
+            cold.diagnostics.iterations,
+            warm.diagnostics.iterations
+        );
+        let label = format!("nw{}_lambda{lambda}", shape.dim());
+        group.bench_function(format!("{label}/cold"), |b| {
+            b.iter(|| solve(black_box(s2.as_ref()), shape, &params, None, Par::Seq).unwrap())
+        });
+        group.bench_function(format!("{label}/warm"), |b| {
+            b.iter(|| {
+                solve(
+                    black_box(s2.as_ref()),
+                    shape,
+                    &params,
+                    Some(&first.warm),
+                    Par::Seq,
+                )
+                .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_admm);
+criterion_main!(benches);
