@@ -19,6 +19,10 @@ use crate::{Fit, FitDiagnostics, FitError, IterationDiagnostics, Series, Timing,
 
 /// Timesteps moved into an empty state when it is re-seeded (ALGORITHM.md §6.3).
 pub const RESEED_RUN: usize = 20;
+/// Half-widths of the local-moment initialisations screened beside the pointwise mixture.
+pub const LOCAL_HALF_WIDTHS: [usize; 3] = [1, 3, 7];
+/// EM iterations each candidate initialisation runs before the best one is kept.
+pub const SCREEN_ITERS: usize = 3;
 /// Largest magnitude a (possibly standardised) value may have: its square must not overflow.
 pub const MAX_ABS_VALUE: f64 = 1e150;
 /// Relative ridge added to every empirical covariance before the graphical lasso, so that a
@@ -145,6 +149,9 @@ impl Engine<'_> {
                 let members: Vec<usize> = (0..assignment.len())
                     .filter(|&t| assignment[t] == donor && self.full[t])
                     .collect();
+                if members.len() < 2 {
+                    continue;
+                }
                 let start = members[rng.random_range(0..members.len())];
                 let range = self
                     .ranges
@@ -152,21 +159,16 @@ impl Engine<'_> {
                     .find(|r| r.contains(&start))
                     .expect("covered");
                 let end = (start + RESEED_RUN).min(range.end);
-                let moved: Vec<usize> = (start..end).collect();
-                let moved_windows = moved
-                    .iter()
-                    .filter(|&&t| self.full[t] && assignment[t] == donor)
-                    .count();
-                if moved_windows >= counts[donor] {
-                    continue;
-                }
+                // Move the run, except a window whose state would be left without any.
                 let mut mean = vec![0.0; self.d];
                 let mut m = 0usize;
-                for &t in &moved {
-                    if assignment[t] == donor && self.full[t] {
-                        counts[donor] -= 1;
-                    }
+                for t in start..end {
+                    let owner = assignment[t];
                     if self.full[t] {
+                        if owner != e && counts[owner] <= 1 {
+                            continue;
+                        }
+                        counts[owner] -= 1;
                         counts[e] += 1;
                         m += 1;
                         for (a, b) in mean.iter_mut().zip(self.window(t)) {
@@ -174,6 +176,9 @@ impl Engine<'_> {
                         }
                     }
                     assignment[t] = e;
+                }
+                if m == 0 {
+                    continue;
                 }
                 mean.iter_mut().for_each(|v| *v /= m.max(1) as f64);
                 let donor_cov = stats[donor]
@@ -304,6 +309,10 @@ struct PhaseOutcome {
     fits: Vec<StateFit>,
     motifs: Vec<Motif>,
     converged: bool,
+    /// Objective (costs plus switching penalties) of `assignment` under `fits`.
+    objective: f64,
+    /// The rest of the re-seeding random stream, for a phase that continues this one.
+    rng: ChaCha8Rng,
 }
 
 /// Fits the model to a series: initialisation, phase 1 (TICC) and, unless disabled, phase 2 (motifs).
@@ -377,35 +386,79 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
         d: n * w,
         starts: starts.clone(),
     };
-    let (labels, init_diag) = initial_labels(&points, k, params.init_restarts(), params.seed());
-    let mut assignment = vec![0usize; t_total];
-    for (&t, &l) in starts.iter().zip(&labels) {
-        assignment[t] = l;
+    let mut candidates: Vec<(String, Vec<usize>)> = Vec::new();
+    let (labels, mut init_diag) = initial_labels(&points, k, params.init_restarts(), params.seed());
+    candidates.push(("gmm".into(), labels));
+    for h in LOCAL_HALF_WIDTHS {
+        let (feats, f) = crate::init::local_moment_features(data.values(), n, &ranges, &starts, h);
+        let labels =
+            crate::init::kmeans_labels(&feats, f, k, params.init_restarts(), params.seed());
+        candidates.push((format!("local-moments-{h}"), labels));
     }
-    for r in &ranges {
-        let last = assignment[r.end - w];
-        for a in &mut assignment[r.end + 1 - w..r.end] {
-            *a = last;
-        }
-    }
+    let candidates: Vec<(String, Vec<usize>)> = candidates
+        .into_iter()
+        .map(|(name, labels)| {
+            let mut assignment = vec![0usize; t_total];
+            for (&t, &l) in starts.iter().zip(&labels) {
+                assignment[t] = l;
+            }
+            for r in &ranges {
+                let last = assignment[r.end - w];
+                for a in &mut assignment[r.end + 1 - w..r.end] {
+                    *a = last;
+                }
+            }
+            (name, assignment)
+        })
+        .collect();
     drop(init_guard);
     let init_seconds = started.elapsed().as_secs_f64();
 
     let mut iterations = Vec::new();
-    let mut rng = ChaCha8Rng::seed_from_u64(params.seed() ^ 0x5eed_e3f1_7a11_0c2b);
+    let rng = ChaCha8Rng::seed_from_u64(params.seed() ^ 0x5eed_e3f1_7a11_0c2b);
     let mut costs = vec![0.0; t_total * k];
 
+    // Screening: a few EM iterations from every candidate initialisation; the one with the lowest
+    // objective goes on. The objective is what the EM minimises, so this picks the start that
+    // leads furthest down, whatever kind of data it is.
     let p1_start = Instant::now();
-    let phase1 = run_phase(
-        &engine,
-        1,
-        params.max_iters(),
-        assignment,
-        None,
-        &mut rng,
-        &mut costs,
-        &mut iterations,
-    )?;
+    let screen = SCREEN_ITERS.min(params.max_iters());
+    let mut best: Option<(usize, PhaseOutcome, Vec<IterationDiagnostics>)> = None;
+    for (i, (name, assignment)) in candidates.into_iter().enumerate() {
+        let mut log = Vec::new();
+        let out = run_phase(
+            &engine,
+            1,
+            screen,
+            assignment,
+            None,
+            rng.clone(),
+            &mut costs,
+            &mut log,
+        )?;
+        tracing::info!(candidate = %name, objective = out.objective, "screened initialisation");
+        init_diag.candidates.push((name, out.objective));
+        if best.as_ref().is_none_or(|b| out.objective < b.1.objective) {
+            best = Some((i, out, log));
+        }
+    }
+    let (winner, screened, log) = best.expect("at least one candidate");
+    init_diag.chosen = init_diag.candidates[winner].0.clone();
+    iterations.extend(log);
+    let phase1 = if screened.converged || params.max_iters() == screen {
+        screened
+    } else {
+        run_phase(
+            &engine,
+            1,
+            params.max_iters() - screen,
+            screened.assignment,
+            Some(screened.fits),
+            screened.rng,
+            &mut costs,
+            &mut iterations,
+        )?
+    };
     let phase1_seconds = p1_start.elapsed().as_secs_f64();
     let phase1_assignment = phase1.assignment.clone();
     let phase1_converged = phase1.converged;
@@ -418,7 +471,7 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
             params.motif_iters(),
             phase1.assignment.clone(),
             Some(phase1.fits),
-            &mut rng,
+            phase1.rng,
             &mut costs,
             &mut iterations,
         )?;
@@ -503,7 +556,7 @@ fn run_phase(
     max_iters: usize,
     mut assignment: Vec<usize>,
     mut prev: Option<Vec<StateFit>>,
-    rng: &mut ChaCha8Rng,
+    mut rng: ChaCha8Rng,
     costs: &mut [f64],
     log: &mut Vec<IterationDiagnostics>,
 ) -> Result<PhaseOutcome, FitError> {
@@ -511,11 +564,12 @@ fn run_phase(
     let mut history: VecDeque<Vec<usize>> = VecDeque::with_capacity(2);
     let mut motifs = Vec::new();
     let mut converged = false;
+    let mut objective = f64::INFINITY;
     for iter in 0..max_iters {
         let span = tracing::info_span!("em", phase, iter);
         let _g = span.enter();
         let t0 = Instant::now();
-        let (stats, reseeded) = engine.reseed(&mut assignment, rng);
+        let (stats, reseeded) = engine.reseed(&mut assignment, &mut rng);
         let prev_opt: Vec<Option<StateFit>> = match prev.take() {
             Some(v) => v.into_iter().map(Some).collect(),
             None => (0..k).map(|_| None).collect(),
@@ -534,7 +588,7 @@ fn run_phase(
             plain
         };
         let changed = new.iter().zip(&assignment).filter(|(a, b)| a != b).count();
-        let objective = {
+        objective = {
             let mut c = 0.0;
             for (t, &s) in new.iter().enumerate() {
                 c += costs[t * k + s];
@@ -572,6 +626,8 @@ fn run_phase(
         fits: prev.expect("at least one iteration ran"),
         motifs,
         converged,
+        objective,
+        rng,
     })
 }
 

@@ -45,6 +45,10 @@ pub struct InitDiagnostics {
     pub gmm_iterations: usize,
     /// Mean log-likelihood per point of the mixture at the end (on the sample).
     pub gmm_mean_log_likelihood: f64,
+    /// Every screened initialisation with its objective after the screening iterations.
+    pub candidates: Vec<(String, f64)>,
+    /// The initialisation that was kept.
+    pub chosen: String,
 }
 
 /// Labels every point with one of `k` clusters.
@@ -96,6 +100,8 @@ pub(crate) fn initial_labels(
             kmeans_inertia: inertia,
             gmm_iterations: iters,
             gmm_mean_log_likelihood: ll,
+            candidates: Vec::new(),
+            chosen: String::new(),
         },
     )
 }
@@ -500,4 +506,110 @@ where
         total.ll += c.ll;
     }
     total
+}
+
+/// Features of the neighbourhood `[t - h, t + h]` (clipped to the recording) of every point:
+/// the local mean and the local second moments (about the global mean) of the observations,
+/// each feature standardised. States that differ only in their covariance, which a pointwise
+/// clustering cannot tell apart, differ in these.
+pub(crate) fn local_moment_features(
+    x: &[f64],
+    n: usize,
+    ranges: &[std::ops::Range<usize>],
+    starts: &[usize],
+    half_width: usize,
+) -> (Vec<f64>, usize) {
+    // All pairwise products up to 16 sensors, the diagonal only above.
+    let pairs: Vec<(usize, usize)> = if n <= 16 {
+        (0..n).flat_map(|i| (i..n).map(move |j| (i, j))).collect()
+    } else {
+        (0..n).map(|i| (i, i)).collect()
+    };
+    let f = n + pairs.len();
+    let t_total = x.len() / n;
+    let mut gmean = vec![0.0; n];
+    for row in x.chunks_exact(n) {
+        for (g, v) in gmean.iter_mut().zip(row) {
+            *g += v;
+        }
+    }
+    gmean.iter_mut().for_each(|g| *g /= t_total as f64);
+    // Prefix sums of the raw features, per timestep.
+    let mut prefix = vec![0.0; (t_total + 1) * f];
+    for t in 0..t_total {
+        let row = &x[t * n..(t + 1) * n];
+        let (head, tail) = prefix.split_at_mut((t + 1) * f);
+        let prev = &head[t * f..];
+        let cur = &mut tail[..f];
+        for j in 0..n {
+            cur[j] = prev[j] + (row[j] - gmean[j]);
+        }
+        for (p, &(a, b)) in pairs.iter().enumerate() {
+            cur[n + p] = prev[n + p] + (row[a] - gmean[a]) * (row[b] - gmean[b]);
+        }
+    }
+    let mut feats = vec![0.0; starts.len() * f];
+    for (i, &t) in starts.iter().enumerate() {
+        let r = ranges.iter().find(|r| r.contains(&t)).expect("covered");
+        let lo = t.saturating_sub(half_width).max(r.start);
+        let hi = (t + half_width + 1).min(r.end);
+        let c = (hi - lo) as f64;
+        for j in 0..f {
+            feats[i * f + j] = (prefix[hi * f + j] - prefix[lo * f + j]) / c;
+        }
+    }
+    // Standardise every feature.
+    let m = starts.len() as f64;
+    for j in 0..f {
+        let mean = (0..starts.len()).map(|i| feats[i * f + j]).sum::<f64>() / m;
+        let var = (0..starts.len())
+            .map(|i| (feats[i * f + j] - mean).powi(2))
+            .sum::<f64>()
+            / m;
+        let sd = if var > 0.0 { var.sqrt() } else { 1.0 };
+        for i in 0..starts.len() {
+            feats[i * f + j] = (feats[i * f + j] - mean) / sd;
+        }
+    }
+    (feats, f)
+}
+
+/// k-means (k-means++ seeding, restarts) labels of standardised feature rows.
+pub(crate) fn kmeans_labels(
+    feats: &[f64],
+    f: usize,
+    k: usize,
+    restarts: usize,
+    seed: u64,
+) -> Vec<usize> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let total = feats.len() / f;
+    let sample: Vec<usize> = if total <= SAMPLE {
+        (0..total).collect()
+    } else {
+        let offset = rng.random_range(0..total / SAMPLE);
+        (0..SAMPLE).map(|i| offset + i * total / SAMPLE).collect()
+    };
+    let sp = Points {
+        x: feats,
+        n: f,
+        d: f,
+        starts: sample,
+    };
+    let mut best: Option<(f64, Vec<f64>)> = None;
+    for _ in 0..restarts {
+        let centers = kmeans_pp(&sp, k, &mut rng);
+        let (centers, inertia) = lloyd(&sp, centers, k);
+        if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
+            best = Some((inertia, centers));
+        }
+    }
+    let (_, centers) = best.expect("at least one restart");
+    let all = Points {
+        x: feats,
+        n: f,
+        d: f,
+        starts: (0..total).collect(),
+    };
+    nearest_labels(&all, &centers, k)
 }
