@@ -139,20 +139,25 @@ pub fn cost_matrix_into(x: &[f64], n: usize, scorers: &[StateScorer], out: &mut 
     let full = (t_len + 1).saturating_sub(w); // timesteps with a full window
     let (head, tail) = out.split_at_mut(full * k);
     let geom = Geometry::new(n, w);
+    let arch = pulp::Arch::new();
     head.par_chunks_mut(geom.block * k)
         .enumerate()
         .for_each_init(
             || Scratch::new(&geom),
             |scratch, (ci, rows)| {
-                fill_block(
+                // Compile the block kernel for the best instruction set of this
+                // CPU (AVX2 / AVX-512 when present). Additions and
+                // multiplications are never fused, so every path gives the
+                // same bits as the scalar `StateScorer::cost`.
+                arch.dispatch(BlockTask {
                     x,
-                    &geom,
-                    ci * geom.block,
-                    rows.len() / k,
+                    g: &geom,
+                    t0: ci * geom.block,
+                    len: rows.len() / k,
                     scorers,
                     scratch,
                     rows,
-                );
+                });
             },
         );
     // The last w - 1 timesteps (all of them if T < w): marginals of the prefix
@@ -166,7 +171,7 @@ pub fn cost_matrix_into(x: &[f64], n: usize, scorers: &[StateScorer], out: &mut 
 }
 
 /// Timesteps scored together by one inner-kernel iteration (kept in registers).
-const TILE: usize = 8;
+const TILE: usize = 32;
 /// Target number of `f64` in a block's difference buffer (`n w x block`).
 const SCRATCH_TARGET: usize = 16 * 1024;
 
@@ -215,8 +220,38 @@ impl Scratch {
     }
 }
 
+/// One block of work, run by `pulp` inside a function compiled for the detected
+/// instruction set (the whole kernel is inlined into it).
+struct BlockTask<'a> {
+    x: &'a [f64],
+    g: &'a Geometry,
+    t0: usize,
+    len: usize,
+    scorers: &'a [StateScorer],
+    scratch: &'a mut Scratch,
+    rows: &'a mut [f64],
+}
+
+impl pulp::WithSimd for BlockTask<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        fill_block(
+            self.x,
+            self.g,
+            self.t0,
+            self.len,
+            self.scorers,
+            self.scratch,
+            self.rows,
+        );
+    }
+}
+
 /// Fills `rows` (row-major `len x K`) with the costs of the full windows at
 /// timesteps `t0 .. t0 + len`.
+#[inline(always)]
 fn fill_block(
     x: &[f64],
     g: &Geometry,
