@@ -27,6 +27,8 @@ pub struct DecodeBuffers {
     next: Vec<f64>,
     /// Back-pointer code per (timestep, hidden state) of the current recording.
     back: Vec<u8>,
+    /// Packed back-pointers per timestep for short motifs (see `forward_packed`).
+    bits: Vec<u32>,
     /// Decoded hidden state per timestep of the current recording (0 = garbage, i = stage i).
     path: Vec<u8>,
 }
@@ -51,21 +53,96 @@ pub struct HmmInput<'a> {
 /// Largest supported motif length (hidden-state ids are stored in a byte).
 pub const MAX_MOTIF_LEN: usize = 254;
 
+/// Timesteps per block of the prepared cost layout.
+const BLOCK: usize = 4096;
+
+/// Costs rearranged once for many motif decodes: time is cut in blocks of `BLOCK` steps and
+/// each block stores, contiguously, one column per state, then the garbage emission
+/// `C[t, s_t] - ln(gamma)`, then the garbage switching cost (`beta` where `s` switches, else 0).
+/// A decode then streams only the columns it needs instead of whole cost rows.
+#[derive(Clone, Debug)]
+pub struct PreparedCosts<'a> {
+    input: HmmInput<'a>,
+    blocks: Vec<f64>,
+}
+
+impl<'a> PreparedCosts<'a> {
+    /// Builds the blocked layout (in parallel over blocks).
+    #[track_caller]
+    pub fn new(input: &HmmInput<'a>) -> Self {
+        use rayon::prelude::*;
+        let HmmInput {
+            costs,
+            k,
+            plain,
+            beta,
+            garbage_penalty,
+            ..
+        } = *input;
+        let t = plain.len();
+        assert_eq!(costs.len(), t * k, "costs must be T x k");
+        let stride = (k + 2) * BLOCK;
+        let n_blocks = t.div_ceil(BLOCK);
+        let mut blocks = vec![0.0; n_blocks * stride];
+        blocks
+            .par_chunks_mut(stride)
+            .enumerate()
+            .for_each(|(b, blk)| {
+                let t0 = b * BLOCK;
+                let t1 = (t0 + BLOCK).min(t);
+                for (off, tt) in (t0..t1).enumerate() {
+                    let row = &costs[tt * k..(tt + 1) * k];
+                    for (j, &c) in row.iter().enumerate() {
+                        blk[j * BLOCK + off] = c;
+                    }
+                    blk[k * BLOCK + off] = row[plain[tt]] + garbage_penalty;
+                    blk[(k + 1) * BLOCK + off] = if tt > 0 && plain[tt] != plain[tt - 1] {
+                        beta
+                    } else {
+                        0.0
+                    };
+                }
+            });
+        Self {
+            input: *input,
+            blocks,
+        }
+    }
+
+    /// The inputs this layout was built from.
+    pub fn input(&self) -> &HmmInput<'a> {
+        &self.input
+    }
+}
+
 /// Viterbi decoding of one motif with the motif HMM (ALGORITHM.md 7.4), run independently
 /// on every recording, returning its instances in time order.
 ///
 /// Hidden states: 0 = garbage, `i` = stage `i` (1-based). Transition costs exactly as in
-/// 7.4. Tie-breaks (documented choice; the conformance vectors contain no exact ties):
-/// on equal cost the predecessor preferred is "stay in the same state", then garbage,
-/// then the last stage; at the end garbage is preferred over the last stage.
+/// 7.4. Tie-breaks (documented choice; the conformance vectors contain no exact ties, and
+/// reproduce identically with the opposite choices): on equal cost the predecessor preferred
+/// is "stay in the same state", then garbage, then the last stage; at the end garbage is
+/// preferred over the last stage.
 /// An instance is each maximal run of the path through stages `1..r` in order: it starts
 /// when stage 1 is entered (from garbage, from the last stage or at the recording start)
 /// and ends when the last stage is left (or the recording ends).
 ///
-/// `motif` must have length `1..=MAX_MOTIF_LEN` with states `< k` (checked by callers).
+/// `motif` must have length `1..=MAX_MOTIF_LEN` with states `< k`. This convenience form
+/// rearranges the costs on every call; use [`decode_prepared`] to decode many motifs.
 #[track_caller]
 pub fn decode_motif(
     input: &HmmInput<'_>,
+    motif: &[usize],
+    buf: &mut DecodeBuffers,
+) -> Vec<RawInstance> {
+    decode_prepared(&PreparedCosts::new(input), motif, buf)
+}
+
+/// [`decode_motif`] on costs prepared once with [`PreparedCosts::new`]. `O(T * r)`; allocates
+/// nothing per timestep (the buffers grow to the longest recording once).
+#[track_caller]
+pub fn decode_prepared(
+    prep: &PreparedCosts<'_>,
     motif: &[usize],
     buf: &mut DecodeBuffers,
 ) -> Vec<RawInstance> {
@@ -74,31 +151,156 @@ pub fn decode_motif(
         (1..=MAX_MOTIF_LEN).contains(&r),
         "motif length {r} not in 1..={MAX_MOTIF_LEN}"
     );
+    let k = prep.input.k;
+    assert!(motif.iter().all(|&m| m < k), "motif state >= k");
     let mut out = Vec::new();
-    for rec in input.recordings {
+    for rec in prep.input.recordings {
         if rec.is_empty() {
             continue;
         }
-        decode_recording(input, motif, rec.clone(), buf);
-        extract_instances(input, motif, rec.clone(), &buf.path, &mut out);
+        if !decode_recording_packed(prep, motif, rec.clone(), buf) {
+            decode_recording(prep, motif, rec.clone(), buf);
+        }
+        extract_instances(&prep.input, motif, rec.clone(), &buf.path, &mut out);
     }
     out
 }
 
-fn decode_recording(
-    input: &HmmInput<'_>,
+/// Longest motif handled by the register-resident, bit-packed kernel.
+const MAX_PACKED_LEN: usize = 16;
+
+/// Fast path for motifs of length `1..=MAX_PACKED_LEN`: the Viterbi values live in a
+/// fixed-size array (registers) and each timestep's back-pointers are packed in one `u32`
+/// (bit 0: garbage came from the last stage; bits 1-2: stage 1 came from 0 = itself,
+/// 1 = garbage, 2 = last stage; bit `i + 1`: stage `i >= 2` advanced from stage `i - 1`).
+/// Same recurrences and tie-breaks as `decode_recording`. Returns false if not applicable.
+fn decode_recording_packed(
+    prep: &PreparedCosts<'_>,
+    motif: &[usize],
+    rec: Range<usize>,
+    buf: &mut DecodeBuffers,
+) -> bool {
+    macro_rules! dispatch {
+        ($($r:literal => $h:literal),*) => {
+            match motif.len() {
+                $($r => forward_packed::<$h>(prep, motif, rec.clone(), buf),)*
+                _ => return false,
+            }
+        };
+    }
+    dispatch!(1 => 2, 2 => 3, 3 => 4, 4 => 5, 5 => 6, 6 => 7, 7 => 8, 8 => 9, 9 => 10,
+        10 => 11, 11 => 12, 12 => 13, 13 => 14, 14 => 15, 15 => 16, 16 => 17);
+    true
+}
+
+fn forward_packed<const H: usize>(
+    prep: &PreparedCosts<'_>,
     motif: &[usize],
     rec: Range<usize>,
     buf: &mut DecodeBuffers,
 ) {
-    let HmmInput {
-        costs,
-        k,
-        plain,
-        beta,
-        garbage_penalty,
-        ..
-    } = *input;
+    debug_assert!(motif.len() + 1 == H && H <= MAX_PACKED_LEN + 1);
+    let HmmInput { k, beta, .. } = prep.input;
+    let r = H - 1;
+    let len = rec.len();
+    buf.bits.clear();
+    buf.bits.resize(len, 0);
+    buf.path.clear();
+    buf.path.resize(len, 0);
+    let bits = &mut buf.bits[..];
+    let stride = (k + 2) * BLOCK;
+    let t0 = rec.start;
+    let mut cur = [f64::INFINITY; H];
+    let mut t = t0;
+    while t < rec.end {
+        let b = t / BLOCK;
+        let blk = &prep.blocks[b * stride..(b + 1) * stride];
+        let base = b * BLOCK;
+        let to = (rec.end - base).min(BLOCK);
+        let col = |j: usize| &blk[j * BLOCK..j * BLOCK + to];
+        let garbage = col(k);
+        let switch = col(k + 1);
+        // cols[i] is the emission column of stage i + 1; the last slot is unused.
+        let cols: [&[f64]; H] = std::array::from_fn(|i| if i < r { col(motif[i]) } else { &[] });
+        let mut from = t - base;
+        if t == t0 {
+            cur[0] = garbage[from];
+            cur[1] = cols[0][from];
+            from += 1;
+        }
+        let out = &mut bits[base + from - t0..base + to - t0];
+        for (off, slot) in (from..to).zip(out.iter_mut()) {
+            let mut nx = [0.0f64; H];
+            let from_last = cur[r] + beta;
+            let g_stay = cur[0] + switch[off];
+            let gc = from_last < g_stay;
+            nx[0] = if gc { from_last } else { g_stay } + garbage[off];
+            let mut code = u32::from(gc);
+            let mut best = cur[1];
+            let mut c1 = 0u32;
+            let from_g = cur[0] + beta;
+            if from_g < best {
+                best = from_g;
+                c1 = 1;
+            }
+            if r > 1 && from_last < best {
+                best = from_last;
+                c1 = 2;
+            }
+            nx[1] = best + cols[0][off];
+            code |= c1 << 1;
+            for i in 2..H {
+                let stay = cur[i];
+                let adv = cur[i - 1] + beta;
+                let a = adv < stay;
+                nx[i] = if a { adv } else { stay } + cols[i - 1][off];
+                code |= u32::from(a) << (i + 1);
+            }
+            *slot = code;
+            cur = nx;
+        }
+        t = base + to;
+    }
+    let mut state = if cur[0] <= cur[r] { 0usize } else { r };
+    for off in (0..len).rev() {
+        buf.path[off] = state as u8;
+        if off == 0 {
+            break;
+        }
+        let code = bits[off];
+        state = match state {
+            0 => {
+                if code & 1 == 0 {
+                    0
+                } else {
+                    r
+                }
+            }
+            1 => match (code >> 1) & 3 {
+                0 => 1,
+                1 => 0,
+                _ => r,
+            },
+            i => {
+                if (code >> (i + 1)) & 1 == 0 {
+                    i
+                } else {
+                    i - 1
+                }
+            }
+        };
+    }
+}
+
+/// General kernel (any motif length up to `MAX_MOTIF_LEN`), one back-pointer byte per
+/// hidden state and timestep.
+fn decode_recording(
+    prep: &PreparedCosts<'_>,
+    motif: &[usize],
+    rec: Range<usize>,
+    buf: &mut DecodeBuffers,
+) {
+    let HmmInput { k, beta, .. } = prep.input;
     let r = motif.len();
     let h = r + 1;
     let len = rec.len();
@@ -111,53 +313,59 @@ fn decode_recording(
     buf.path.clear();
     buf.path.resize(len, 0);
     let (cur, next, back) = (&mut buf.cur, &mut buf.next, &mut buf.back);
+    let stride = (k + 2) * BLOCK;
 
     let t0 = rec.start;
-    let row = &costs[t0 * k..(t0 + 1) * k];
-    cur[0] = row[plain[t0]] + garbage_penalty;
-    cur[1] = row[motif[0]];
-    for t in t0 + 1..rec.end {
-        let row = &costs[t * k..(t + 1) * k];
-        let bk = &mut back[(t - t0) * h..(t - t0 + 1) * h];
-        let switch = if plain[t] != plain[t - 1] { beta } else { 0.0 };
-        let last = cur[r];
-        // Garbage: from garbage (pays what the plain path pays) or from the last stage.
-        let (g_stay, g_last) = (cur[0] + switch, last + beta);
-        if g_stay <= g_last {
-            next[0] = g_stay;
-            bk[0] = 0;
-        } else {
-            next[0] = g_last;
-            bk[0] = 1;
-        }
-        next[0] += row[plain[t]] + garbage_penalty;
-        // Stage 1: stay, from garbage, or from the last stage (back-to-back instances).
-        let mut best = cur[1];
-        let mut code = 0u8;
-        let from_g = cur[0] + beta;
-        if from_g < best {
-            best = from_g;
-            code = 1;
-        }
-        if r > 1 && last + beta < best {
-            best = last + beta;
-            code = 2;
-        }
-        next[1] = best + row[motif[0]];
-        bk[1] = code;
-        // Stage i > 1: stay or advance from stage i - 1.
-        for i in 2..=r {
-            let stay = cur[i];
-            let adv = cur[i - 1] + beta;
-            if stay <= adv {
-                next[i] = stay + row[motif[i - 1]];
-                bk[i] = 0;
-            } else {
-                next[i] = adv + row[motif[i - 1]];
-                bk[i] = 1;
+    let mut t = t0;
+    while t < rec.end {
+        let b = t / BLOCK;
+        let blk = &prep.blocks[b * stride..(b + 1) * stride];
+        let col = |j: usize| &blk[j * BLOCK..(j + 1) * BLOCK];
+        let garbage = col(k);
+        let switch = col(k + 1);
+        let first_col = col(motif[0]);
+        let from = t - b * BLOCK;
+        let to = (rec.end - b * BLOCK).min(BLOCK);
+        for off in from..to {
+            let tt = b * BLOCK + off;
+            if tt == t0 {
+                cur[0] = garbage[off];
+                cur[1] = first_col[off];
+                continue;
             }
+            let bk = &mut back[(tt - t0) * h..(tt - t0 + 1) * h];
+            let last = cur[r];
+            let from_last = last + beta;
+            // Garbage: from garbage (pays what the plain path pays) or from the last stage.
+            let g_stay = cur[0] + switch[off];
+            let g_code = from_last < g_stay;
+            next[0] = if g_code { from_last } else { g_stay } + garbage[off];
+            bk[0] = u8::from(g_code);
+            // Stage 1: stay, from garbage, or from the last stage (back-to-back instances).
+            let mut best = cur[1];
+            let mut code = 0u8;
+            let from_g = cur[0] + beta;
+            if from_g < best {
+                best = from_g;
+                code = 1;
+            }
+            if r > 1 && from_last < best {
+                best = from_last;
+                code = 2;
+            }
+            next[1] = best + first_col[off];
+            bk[1] = code;
+            // Stage i > 1: stay or advance from stage i - 1.
+            for i in 2..=r {
+                let stay = cur[i];
+                let adv = cur[i - 1] + beta;
+                let a = adv < stay;
+                next[i] = if a { adv } else { stay } + blk[motif[i - 1] * BLOCK + off];
+                bk[i] = u8::from(a);
+            }
+            std::mem::swap(cur, next);
         }
-        std::mem::swap(cur, next);
+        t = b * BLOCK + to;
     }
     // End in garbage or in the last stage.
     let mut state = if cur[0] <= cur[r] { 0usize } else { r };

@@ -30,7 +30,10 @@ pub use candidates::{
     rank_candidates, significant_repeats, text_with_sentinels,
 };
 pub use greedy::{Span, greedy};
-pub use hmm::{DecodeBuffers, HmmInput, MAX_MOTIF_LEN, RawInstance, decode_motif};
+pub use hmm::{
+    DecodeBuffers, HmmInput, MAX_MOTIF_LEN, PreparedCosts, RawInstance, decode_motif,
+    decode_prepared,
+};
 pub use sa::{
     Repeat, RepeatInterval, count_non_overlapping, lcp_array, maximal_repeat_intervals,
     maximal_repeats, suffix_array,
@@ -350,12 +353,13 @@ fn decode_and_assign(
         beta: params.beta,
         garbage_penalty: -params.gamma.ln(),
     };
+    let prepared = PreparedCosts::new(&input);
     // Independent decodes in parallel; `collect` keeps the motif order, so the result does
     // not depend on the thread count.
     let decoded: Vec<Vec<RawInstance>> = motifs
         .par_iter()
         .map_init(DecodeBuffers::default, |buf, m| {
-            decode_motif(&input, &m.states, buf)
+            decode_prepared(&prepared, &m.states, buf)
         })
         .collect();
     let scores: Vec<f64> = motifs
