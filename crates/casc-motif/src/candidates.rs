@@ -69,9 +69,10 @@ pub struct CountedRepeat {
 }
 
 /// All maximal repeats of length >= 2 of `text` with their non-overlapping counts, sorted by
-/// length then states. Repeats of length > 2 occurring fewer than `min_count` times in total
-/// (overlapping) get their count computed anyway only when it can reach `min_count`; others
-/// carry the total number of occurrences as an upper bound, which is all the test needs.
+/// length then states. The non-overlapping count is computed for every repeat of length 2
+/// and for longer repeats with at least `min_count` occurrences; a longer repeat with fewer
+/// occurrences carries its (overlapping) number of occurrences instead, an upper bound below
+/// `min_count`, which is all the significance test needs to skip it.
 pub fn counted_repeats(text: &[usize], min_count: usize) -> Vec<CountedRepeat> {
     let sa = suffix_array(text);
     let lcp = lcp_array(text, &sa);

@@ -1,6 +1,5 @@
 //! Greedy locking of motif instances (ALGORITHM.md section 7.6).
 
-use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// An instance as seen by the greedy: which motif, its span (inclusive) and its score.
@@ -160,7 +159,7 @@ pub fn greedy(spans: &[Span], n_motifs: usize, min_instances: usize) -> Vec<Vec<
         if ids.len() < min_instances || !motif_locked[m] {
             ids.clear();
         }
-        ids.sort_by(|&a, &b| spans[a].start.cmp(&spans[b].start).then(Ordering::Equal));
+        ids.sort_by_key(|&a| spans[a].start);
     }
     locked_of
 }

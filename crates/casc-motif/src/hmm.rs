@@ -439,3 +439,61 @@ fn extract_instances(
     }
     debug_assert!(out.iter().all(|i| i.stage_starts.len() == r as usize));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The packed fast kernel and the general byte kernel decode the same paths.
+    #[test]
+    fn packed_and_general_kernels_agree() {
+        let mut state = 12345u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as f64 / (1u64 << 31) as f64
+        };
+        let (t, k) = (9000usize, 4usize);
+        let plain: Vec<usize> = (0..t).map(|i| (i / 7 + i / 13) % k).collect();
+        let costs: Vec<f64> = (0..t * k)
+            .map(|i| {
+                if plain[i / k] == i % k {
+                    next()
+                } else {
+                    0.5 + 3.0 * next()
+                }
+            })
+            .collect();
+        let recordings = [0..4100, 4100..4100, 4100..t];
+        let input = HmmInput {
+            costs: &costs,
+            k,
+            plain: &plain,
+            recordings: &recordings,
+            beta: 1.5,
+            garbage_penalty: 0.2,
+        };
+        let prep = PreparedCosts::new(&input);
+        for motif in [vec![1], vec![0, 1], vec![0, 1, 2], vec![3, 2, 1, 0, 1]] {
+            for rec in recordings.iter().filter(|r| !r.is_empty()) {
+                let mut a = DecodeBuffers::default();
+                let mut b = DecodeBuffers::default();
+                assert!(decode_recording_packed(&prep, &motif, rec.clone(), &mut a));
+                decode_recording(&prep, &motif, rec.clone(), &mut b);
+                assert_eq!(a.path, b.path, "motif {motif:?}");
+                assert!(
+                    a.path.iter().any(|&h| h != 0),
+                    "test should decode some instances"
+                );
+            }
+        }
+        let long: Vec<usize> = (0..MAX_PACKED_LEN + 1).map(|i| i % k).collect();
+        assert!(!decode_recording_packed(
+            &prep,
+            &long,
+            0..t,
+            &mut DecodeBuffers::default()
+        ));
+    }
+}
