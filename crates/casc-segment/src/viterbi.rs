@@ -33,19 +33,29 @@ pub(crate) fn check_shape(costs: &[f64], k: usize, beta: f64) -> usize {
     costs.len() / k
 }
 
-/// Index and value of the smallest entry; the lowest index wins ties (NaN entries
-/// are never chosen unless every entry is NaN, in which case 0).
+/// Index and value of the smallest entry; the lowest index wins ties. (NaN
+/// entries are skipped; if every entry is NaN, index 0.)
 #[inline(always)]
 pub(crate) fn argmin_lowest(v: &[f64]) -> (usize, f64) {
-    let mut best = 0;
-    let mut best_v = v[0];
-    for (i, &x) in v.iter().enumerate().skip(1) {
-        if x < best_v || (best_v.is_nan() && !x.is_nan()) {
-            best = i;
-            best_v = x;
+    // Minimum value over four independent chains (shorter dependency chains than
+    // a single running minimum), then the first index holding it.
+    let mut m = [f64::INFINITY; 4];
+    let chunks = v.chunks_exact(4);
+    for &x in chunks.remainder() {
+        m[0] = if x < m[0] { x } else { m[0] };
+    }
+    for c in chunks {
+        for l in 0..4 {
+            m[l] = if c[l] < m[l] { c[l] } else { m[l] };
         }
     }
-    (best, best_v)
+    let a = if m[1] < m[0] { m[1] } else { m[0] };
+    let b = if m[3] < m[2] { m[3] } else { m[2] };
+    let min = if b < a { b } else { a };
+    match v.iter().position(|&x| x == min) {
+        Some(i) => (i, min),
+        None => (0, v[0]),
+    }
 }
 
 /// One forward step of the recursion: from the previous values `v`, the costs
@@ -67,12 +77,20 @@ pub(crate) fn forward_step(
 ) -> usize {
     let (b, vb) = argmin_lowest(v);
     let switch = vb + beta;
-    flags.fill(0);
-    for (s, ((&stay, &c), out)) in v.iter().zip(row).zip(nv.iter_mut()).enumerate() {
-        let switched = stay > switch || (stay == switch && b < s);
-        let prev = if switched { switch } else { stay };
-        flags[s / 64] |= u64::from(switched) << (s % 64);
-        *out = prev + c;
+    for (wi, ((fw, vc), (rc, nc))) in flags
+        .iter_mut()
+        .zip(v.chunks(64))
+        .zip(row.chunks(64).zip(nv.chunks_mut(64)))
+        .enumerate()
+    {
+        let mut word = 0u64;
+        for (i, ((&stay, &c), out)) in vc.iter().zip(rc).zip(nc.iter_mut()).enumerate() {
+            // Branch-free: compare, select, set the bit.
+            let switched = (stay > switch) | ((stay == switch) & (b < wi * 64 + i));
+            *out = (if switched { switch } else { stay }) + c;
+            word |= u64::from(switched) << i;
+        }
+        *fw = word;
     }
     b
 }
@@ -86,6 +104,11 @@ pub(crate) fn forward_step(
 ///   and the lowest-id minimiser of `V[t-1]`; see the source);
 /// * end: the final state is the lowest id minimising `V[T-1]`;
 /// * backtrack: follows the stored predecessors, so involves no further choice.
+///
+/// Together these select, among all optimal paths, the one that is smallest when
+/// compared from the last timestep backwards (lowest final state, then lowest
+/// state before it, and so on); this is exact whenever the sums are exact (e.g.
+/// small integer costs) and holds up to the rounding of the sums otherwise.
 ///
 /// With `beta = 0` this gives the pointwise argmin with the lowest id on ties.
 /// `T = 0` gives an empty path with cost 0. The recursion adds costs in time

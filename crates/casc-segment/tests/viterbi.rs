@@ -48,6 +48,41 @@ proptest! {
         prop_assert_eq!(v.cost, path_cost(&costs, k, &v.path, beta));
     }
 
+    /// With small integer costs (exact sums, many ties), the path is the optimal
+    /// path that is smallest when compared from the last timestep backwards
+    /// (lowest final state, then lowest predecessor, ...).
+    #[test]
+    fn ties_pick_reverse_lexicographic_smallest_optimum(
+        k in 1usize..=3,
+        t_len in 0usize..=6,
+        raw in proptest::collection::vec(0i32..3, 18),
+        beta in prop_oneof![Just(0.0), Just(1.0), Just(2.0)],
+    ) {
+        let costs: Vec<f64> = raw[..t_len * k].iter().map(|&c| f64::from(c)).collect();
+        let v = viterbi(&costs, k, beta);
+        let mut best: Option<(f64, Vec<usize>)> = None;
+        let mut path = vec![0; t_len];
+        for code in 0..k.pow(t_len as u32) {
+            let mut c = code;
+            for p in path.iter_mut() {
+                *p = c % k;
+                c /= k;
+            }
+            let pc = path_cost(&costs, k, &path, beta);
+            let rev: Vec<usize> = path.iter().rev().copied().collect();
+            let better = match &best {
+                None => true,
+                Some((bc, brev)) => pc < *bc || (pc == *bc && rev < *brev),
+            };
+            if better {
+                best = Some((pc, rev));
+            }
+        }
+        let (_, brev) = best.unwrap();
+        let want: Vec<usize> = brev.into_iter().rev().collect();
+        prop_assert_eq!(v.path, want);
+    }
+
     #[test]
     fn never_above_a_random_path((k, costs) in costs_strategy(60, 5), beta in beta_strategy(), seed in any::<u64>()) {
         let t_len = costs.len() / k;
