@@ -7,8 +7,9 @@
 //!
 //! Choices that change the path but not the fixed point (all in the checked parameters or
 //! documented here): a spectral initial `rho`, residual balancing of `rho`,
-//! over-relaxation, a diagonal cold start with a consistent dual, and, on warm starts, a
-//! dual predictor that shifts `U` by the change of `S`.
+//! over-relaxation, safeguarded Anderson acceleration of `(Z, U)`, a diagonal cold start
+//! with a consistent dual, and, on warm starts, a dual predictor that shifts `U` by the
+//! change of `S`.
 
 use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
@@ -19,6 +20,7 @@ use faer::linalg::evd::{ComputeEigenvectors, self_adjoint_evd, self_adjoint_evd_
 use faer::linalg::matmul::triangular::{BlockStructure, matmul};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
+use crate::anderson::Anderson;
 use crate::{BlockShape, GlassoError, ValidGlassoParams};
 
 /// Residual balancing: change rho when one residual exceeds the other by this factor.
@@ -218,6 +220,12 @@ struct Admm<'p> {
     zc: Vec<f64>,
     zc_prev: Vec<f64>,
     mem: MemBuffer,
+    /// Anderson acceleration of `(Z, U)`, packed with square-root multiplicity weights so
+    /// that Euclidean norms are full-matrix Frobenius norms.
+    anderson: Option<Anderson>,
+    sqrt_weights: Vec<f64>,
+    x_pack: Vec<f64>,
+    g_pack: Vec<f64>,
     diagnostics: Diagnostics,
 }
 
@@ -257,6 +265,10 @@ impl<'p> Admm<'p> {
             zc: vec![0.0; shape.w * n * n],
             zc_prev: vec![0.0; shape.w * n * n],
             mem: MemBuffer::new(req),
+            anderson: None,
+            sqrt_weights: Vec::new(),
+            x_pack: Vec::new(),
+            g_pack: Vec::new(),
             diagnostics: Diagnostics {
                 iterations: 0,
                 primal_residual: 0.0,
@@ -265,6 +277,9 @@ impl<'p> Admm<'p> {
                 used_theta_fallback: false,
             },
         };
+        if params.anderson_memory() > 0 {
+            admm.init_anderson(params.anderson_memory());
+        }
         if let Some(ws) = warm {
             admm.load_warm(ws);
         } else {
@@ -374,6 +389,63 @@ impl<'p> Admm<'p> {
         }
     }
 
+    fn init_anderson(&mut self, memory: usize) {
+        let (n, w, dim) = (self.shape.n, self.shape.w, self.dim);
+        let mut weights = Vec::with_capacity(w * n * n + dim * (dim + 1) / 2);
+        for d in 0..w {
+            let mult = if d == 0 {
+                w as f64
+            } else {
+                2.0 * (w - d) as f64
+            };
+            weights.extend(std::iter::repeat_n(mult.sqrt(), n * n));
+        }
+        for j in 0..dim {
+            for i in j..dim {
+                weights.push(if i == j { 1.0 } else { 2f64.sqrt() });
+            }
+        }
+        let len = weights.len();
+        self.anderson = Some(Anderson::new(memory, len));
+        self.sqrt_weights = weights;
+        self.x_pack = vec![0.0; len];
+        self.g_pack = vec![0.0; len];
+    }
+
+    /// Packs `(zc, U lower)` into `out`, weighted.
+    fn pack(zc: &[f64], u: &[f64], dim: usize, weights: &[f64], out: &mut [f64]) {
+        let nz = zc.len();
+        for (k, (o, &v)) in out[..nz].iter_mut().zip(zc).enumerate() {
+            *o = v * weights[k];
+        }
+        let mut k = nz;
+        for j in 0..dim {
+            for i in j..dim {
+                out[k] = u[i + j * dim] * weights[k];
+                k += 1;
+            }
+        }
+    }
+
+    /// Inverse of [`Self::pack`] into `zc`, `U` (mirrored) and the full `Z`.
+    fn unpack_g(&mut self) {
+        let dim = self.dim;
+        let nz = self.zc.len();
+        for k in 0..nz {
+            self.zc[k] = self.g_pack[k] / self.sqrt_weights[k];
+        }
+        let mut k = nz;
+        for j in 0..dim {
+            for i in j..dim {
+                let v = self.g_pack[k] / self.sqrt_weights[k];
+                self.u[i + j * dim] = v;
+                self.u[j + i * dim] = v;
+                k += 1;
+            }
+        }
+        self.expand_z();
+    }
+
     /// Writes the full `Z` from its free entries.
     fn expand_z(&mut self) {
         let dim = self.dim;
@@ -393,7 +465,17 @@ impl<'p> Admm<'p> {
         let p = self.shape.free_entries() as f64;
         let eps_abs = p.sqrt() * self.params.eps_abs();
         let eps_rel = self.params.eps_rel();
-        for iteration in 1..=self.params.max_iters() {
+        let max_iters = self.params.max_iters();
+        for iteration in 1..=max_iters {
+            if self.anderson.is_some() {
+                Self::pack(
+                    &self.zc,
+                    &self.u,
+                    self.dim,
+                    &self.sqrt_weights,
+                    &mut self.x_pack,
+                );
+            }
             self.theta_step(iteration)?;
             std::mem::swap(&mut self.zc, &mut self.zc_prev);
             self.z_step();
@@ -413,8 +495,29 @@ impl<'p> Admm<'p> {
                 self.diagnostics.converged = true;
                 break;
             }
+            let rho_before = self.rho;
             if self.params.adaptive_rho() && iteration <= BALANCE_ITERS {
                 self.balance(r, s);
+            }
+            // The last iterate is always a plain step, so Z is exactly sparse.
+            if iteration < max_iters && self.anderson.is_some() {
+                if self.rho != rho_before {
+                    if let Some(aa) = self.anderson.as_mut() {
+                        aa.reset();
+                    }
+                } else {
+                    Self::pack(
+                        &self.zc,
+                        &self.u,
+                        self.dim,
+                        &self.sqrt_weights,
+                        &mut self.g_pack,
+                    );
+                    if let Some(aa) = self.anderson.as_mut() {
+                        aa.step(&self.x_pack, &mut self.g_pack);
+                    }
+                    self.unpack_g();
+                }
             }
         }
         tracing::trace!(

@@ -10,6 +10,7 @@
 //! parallel: callers fit states independently (use `Par::Seq` inside their rayon loops).
 
 mod admm;
+mod anderson;
 mod covariance;
 mod error;
 mod logdet;

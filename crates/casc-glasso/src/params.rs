@@ -2,6 +2,9 @@
 
 use crate::GlassoError;
 
+/// Default memory of the Anderson acceleration.
+const ANDERSON_DEFAULT: usize = 5;
+
 /// Builder for the ADMM parameters; only its checked form [`ValidGlassoParams`] can run.
 #[derive(Clone, Debug)]
 pub struct GlassoParams {
@@ -14,6 +17,7 @@ pub struct GlassoParams {
     spectral_rho: bool,
     over_relaxation: f64,
     penalize_diagonal: bool,
+    anderson_memory: usize,
 }
 
 impl GlassoParams {
@@ -30,6 +34,7 @@ impl GlassoParams {
             spectral_rho: true,
             over_relaxation: 1.6,
             penalize_diagonal: true,
+            anderson_memory: ANDERSON_DEFAULT,
         }
     }
 
@@ -92,6 +97,14 @@ impl GlassoParams {
         self
     }
 
+    /// Memory of the safeguarded Anderson acceleration of the `(Z, U)` iteration (0 turns it
+    /// off). It changes the path, not the fixed point, and the last iterate is always a
+    /// plain ADMM step. Default 5. Must be at most 20.
+    pub fn anderson_memory(mut self, memory: usize) -> Self {
+        self.anderson_memory = memory;
+        self
+    }
+
     /// Checks every parameter and returns the runnable form, or the first invalid parameter.
     pub fn check(&self) -> Result<ValidGlassoParams, GlassoError> {
         let invalid = |name, value, allowed| {
@@ -122,6 +135,9 @@ impl GlassoParams {
         if !(self.over_relaxation > 0.0 && self.over_relaxation < 2.0) {
             return invalid("over_relaxation", self.over_relaxation, "in (0, 2)");
         }
+        if self.anderson_memory > 20 {
+            return invalid("anderson_memory", self.anderson_memory as f64, "<= 20");
+        }
         Ok(ValidGlassoParams {
             lambda: self.lambda,
             rho: self.rho,
@@ -132,6 +148,7 @@ impl GlassoParams {
             spectral_rho: self.spectral_rho,
             over_relaxation: self.over_relaxation,
             penalize_diagonal: self.penalize_diagonal,
+            anderson_memory: self.anderson_memory,
         })
     }
 }
@@ -148,6 +165,7 @@ pub struct ValidGlassoParams {
     spectral_rho: bool,
     over_relaxation: f64,
     penalize_diagonal: bool,
+    anderson_memory: usize,
 }
 
 impl ValidGlassoParams {
@@ -183,6 +201,10 @@ impl ValidGlassoParams {
     pub fn over_relaxation(&self) -> f64 {
         self.over_relaxation
     }
+    /// Memory of the Anderson acceleration (0 = off).
+    pub fn anderson_memory(&self) -> usize {
+        self.anderson_memory
+    }
     /// Whether lambda applies to diagonal entries.
     pub fn penalize_diagonal(&self) -> bool {
         self.penalize_diagonal
@@ -212,6 +234,7 @@ mod tests {
         assert!(v.spectral_rho());
         assert_eq!(v.over_relaxation(), 1.6);
         assert!(v.penalize_diagonal());
+        assert_eq!(v.anderson_memory(), 5);
     }
 
     #[test]
