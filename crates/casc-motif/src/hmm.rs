@@ -402,10 +402,20 @@ fn extract_instances(
     let t0 = rec.start;
     let mut current: Option<RawInstance> = None;
     let mut prev_h = 0u8;
-    for (off, &hs) in path.iter().enumerate() {
+    let mut off = 0;
+    while off < path.len() {
+        if current.is_none() && path[off] == 0 {
+            // Outside instances: skip the garbage run in one scan.
+            match path[off..].iter().position(|&h| h != 0) {
+                Some(p) => off += p,
+                None => break,
+            }
+            prev_h = 0;
+        }
+        let hs = path[off];
         let t = t0 + off;
-        // A new pass starts when stage 1 is entered from outside stage 1 (or from the last
-        // stage when r == 1, which re-enters stage 1 every step it stays: not supported).
+        // A new pass starts when stage 1 is entered from outside stage 1. (With r == 1 a
+        // stay in stage 1 cannot be told from a back-to-back re-entry: a run is one instance.)
         let entering = hs == 1 && (off == 0 || prev_h != 1);
         if entering {
             if let Some(inst) = current.take() {
@@ -433,6 +443,7 @@ fn extract_instances(
             inst.log_odds += 2.0 * (row[plain[t]] - row[motif[hs as usize - 1]]);
         }
         prev_h = hs;
+        off += 1;
     }
     if let Some(inst) = current.take() {
         out.push(inst);
