@@ -5,28 +5,27 @@
 ///
 /// Prefix doubling with a counting sort per round: `O(n log n)` worst case, and only a few
 /// rounds when repeats are short (each round stops refining once all ranks are distinct).
+/// Works on 32-bit indices internally; panics if `s` has `2^32 - 1` symbols or more.
+#[track_caller]
 pub fn suffix_array(s: &[usize]) -> Vec<usize> {
     let n = s.len();
     if n == 0 {
         return Vec::new();
     }
+    assert!(
+        n < u32::MAX as usize,
+        "suffix_array supports fewer than 2^32 - 1 symbols"
+    );
     // Compress the alphabet to 0..m so the counting sorts are O(n + m).
     let mut rank = compress(s);
-    let mut m = rank.iter().copied().max().map_or(0, |x| x + 1);
+    let mut m = rank.iter().copied().max().map_or(0, |x| x + 1) as usize;
 
-    let mut sa: Vec<usize> = vec![0; n];
-    let mut cnt: Vec<usize> = vec![0; m.max(n) + 1];
-    counting_sort_by_rank(&(0..n).collect::<Vec<_>>(), &rank, m, &mut cnt, &mut sa);
-
-    let mut second: Vec<usize> = vec![0; n];
-    let mut tmp: Vec<usize> = vec![0; n];
-    // Ranks after sorting by the first symbol.
-    tmp[sa[0]] = 0;
-    for j in 1..n {
-        tmp[sa[j]] = tmp[sa[j - 1]] + usize::from(rank[sa[j]] != rank[sa[j - 1]]);
-    }
-    std::mem::swap(&mut rank, &mut tmp);
-    m = rank[sa[n - 1]] + 1;
+    let mut sa: Vec<u32> = vec![0; n];
+    let mut cnt: Vec<u32> = vec![0; n + 1];
+    let identity: Vec<u32> = (0..n as u32).collect();
+    counting_sort_by_rank(&identity, &rank, m, &mut cnt, &mut sa);
+    let mut second = identity;
+    let mut tmp: Vec<u32> = vec![0; n];
 
     let mut h = 1usize;
     while m < n {
@@ -34,38 +33,38 @@ pub fn suffix_array(s: &[usize]) -> Vec<usize> {
         // second half come first. Their ranks are already unique, so their order is free.
         let mut w = 0;
         for i in n.saturating_sub(h)..n {
-            second[w] = i;
+            second[w] = i as u32;
             w += 1;
         }
         for &p in sa.iter() {
-            if p >= h {
-                second[w] = p - h;
+            if p as usize >= h {
+                second[w] = p - h as u32;
                 w += 1;
             }
         }
         debug_assert_eq!(w, n);
         // Stable counting sort by the first key.
         counting_sort_by_rank(&second, &rank, m, &mut cnt, &mut sa);
-        // New ranks.
-        let key2 = |i: usize, rank: &[usize]| if i + h < n { rank[i + h] + 1 } else { 0 };
-        tmp[sa[0]] = 0;
+        // New ranks from the (first, second) key pairs.
+        let key2 = |i: usize, rank: &[u32]| rank.get(i + h).map_or(0, |&x| x + 1);
+        tmp[sa[0] as usize] = 0;
         for j in 1..n {
-            let (a, b) = (sa[j - 1], sa[j]);
+            let (a, b) = (sa[j - 1] as usize, sa[j] as usize);
             let differ = rank[a] != rank[b] || key2(a, &rank) != key2(b, &rank);
-            tmp[b] = tmp[a] + usize::from(differ);
+            tmp[b] = tmp[a] + u32::from(differ);
         }
         std::mem::swap(&mut rank, &mut tmp);
-        m = rank[sa[n - 1]] + 1;
+        m = rank[sa[n - 1] as usize] as usize + 1;
         h = h.saturating_mul(2);
     }
-    sa
+    sa.into_iter().map(|x| x as usize).collect()
 }
 
 /// Maps the symbols of `s` to dense ranks `0..m` preserving order.
-fn compress(s: &[usize]) -> Vec<usize> {
+fn compress(s: &[usize]) -> Vec<u32> {
     let max = s.iter().copied().max().unwrap_or(0);
     if max < 4 * s.len() + 1024 {
-        let mut present = vec![0usize; max + 1];
+        let mut present = vec![0u32; max + 1];
         for &x in s {
             present[x] = 1;
         }
@@ -81,30 +80,24 @@ fn compress(s: &[usize]) -> Vec<usize> {
         sorted.sort_unstable();
         sorted.dedup();
         s.iter()
-            .map(|x| sorted.binary_search(x).unwrap_or_default())
+            .map(|x| sorted.binary_search(x).unwrap_or_default() as u32)
             .collect()
     }
 }
 
 /// Stable counting sort of `order` by `rank[order[j]]` (ranks in `0..m`) into `out`.
-fn counting_sort_by_rank(
-    order: &[usize],
-    rank: &[usize],
-    m: usize,
-    cnt: &mut [usize],
-    out: &mut [usize],
-) {
+fn counting_sort_by_rank(order: &[u32], rank: &[u32], m: usize, cnt: &mut [u32], out: &mut [u32]) {
     let cnt = &mut cnt[..=m];
     cnt.fill(0);
     for &i in order {
-        cnt[rank[i] + 1] += 1;
+        cnt[rank[i as usize] as usize + 1] += 1;
     }
     for r in 1..=m {
         cnt[r] += cnt[r - 1];
     }
     for &i in order {
-        let r = rank[i];
-        out[cnt[r]] = i;
+        let r = rank[i as usize] as usize;
+        out[cnt[r] as usize] = i;
         cnt[r] += 1;
     }
 }
