@@ -30,6 +30,9 @@ const BALANCE_TAU: f64 = 2.0;
 /// Residual balancing stops after this many iterations so that the tail runs with a fixed
 /// rho, for which ADMM's convergence is guaranteed.
 const BALANCE_ITERS: usize = 200;
+/// Anderson acceleration stops after this many iterations, leaving plain ADMM (whose
+/// convergence is guaranteed) for the rare very ill-conditioned problems it cannot help.
+const ANDERSON_ITERS: usize = 1000;
 
 /// The state a later solve can start from: the previous `Z`, the scaled dual `U`, the `rho`
 /// that `U` is scaled by, and the covariance they were fitted to.
@@ -500,7 +503,7 @@ impl<'p> Admm<'p> {
                 self.balance(r, s);
             }
             // The last iterate is always a plain step, so Z is exactly sparse.
-            if iteration < max_iters && self.anderson.is_some() {
+            if iteration < max_iters.min(ANDERSON_ITERS) && self.anderson.is_some() {
                 if self.rho != rho_before {
                     if let Some(aa) = self.anderson.as_mut() {
                         aa.reset();

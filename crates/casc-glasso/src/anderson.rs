@@ -2,8 +2,11 @@
 //!
 //! Used on the ADMM state `(Z, U)`: given `x_k` and `g_k = T(x_k)` it proposes
 //! `g_k - dG gamma`, where `gamma` fits the last residual differences (Walker and Ni 2011).
-//! A proposal is undone (history cleared) as soon as the fixed-point residual grows, so the
-//! iteration falls back to plain ADMM steps. All buffers are allocated once.
+//! When the fixed-point residual grows the history is cleared and the next step is a plain
+//! ADMM step. All buffers are allocated once.
+
+/// Largest accepted Anderson correction relative to the plain step.
+const MAX_CORRECTION: f64 = 1000.0;
 
 /// Anderson state: ring buffers of the last `memory` differences of `g` and of `f = g - x`.
 pub(crate) struct Anderson {
@@ -62,7 +65,7 @@ impl Anderson {
         }
         let f_norm = f_norm2.sqrt();
         if self.has_prev && f_norm > self.prev_f_norm {
-            // The last proposal did not help: restart from this plain step.
+            // The last step did not help: restart the history from plain steps.
             self.reset();
         }
         if self.has_prev {
@@ -110,12 +113,25 @@ impl Anderson {
             self.reset();
             return;
         }
+        // The correction dG gamma, in `f` (no longer needed); rejected when it is wildly
+        // larger than the plain step, which only happens on a degenerate fit.
+        self.f.fill(0.0);
         for a in 0..m {
             let gamma = self.rhs[a];
             let dg = &self.d_g[a * len..(a + 1) * len];
-            for (gi, d) in g.iter_mut().zip(dg) {
-                *gi -= gamma * d;
+            for (c, d) in self.f.iter_mut().zip(dg) {
+                *c += gamma * d;
             }
+        }
+        let correction = self.f.iter().map(|c| c * c).sum::<f64>().sqrt();
+        // NaN counts as not acceptable.
+        let acceptable = correction <= MAX_CORRECTION * f_norm;
+        if !acceptable {
+            self.reset();
+            return;
+        }
+        for (gi, c) in g.iter_mut().zip(&self.f) {
+            *gi -= c;
         }
     }
 }
