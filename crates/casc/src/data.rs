@@ -168,17 +168,25 @@ pub fn parse_csv(bytes: &[u8], opts: &ReadOptions) -> Result<Table, ParseError> 
     }
     let mut values = Vec::with_capacity((lines.len() - body_start) * n);
     let mut sequence = seq_col.map(|_| Vec::with_capacity(lines.len()));
+    let mut cells: Vec<&str> = Vec::with_capacity(width);
     for (i, line) in lines.iter().enumerate().skip(body_start) {
         let lineno = i + 1;
         if line.trim().is_empty() {
             return Err((Some(lineno), None, "blank line inside the data".into()));
         }
-        let mut count = 0;
-        for (j, cell) in line.split(',').enumerate() {
-            count += 1;
-            if count > width {
-                break;
-            }
+        cells.clear();
+        cells.extend(line.split(','));
+        if cells.len() != width {
+            return Err((
+                Some(lineno),
+                None,
+                format!(
+                    "this row has {} columns but the first row has {width}",
+                    cells.len()
+                ),
+            ));
+        }
+        for (j, cell) in cells.iter().enumerate() {
             let cell = cell.trim();
             if Some(j) == seq_col {
                 if let Some(s) = sequence.as_mut() {
@@ -216,13 +224,6 @@ pub fn parse_csv(bytes: &[u8], opts: &ReadOptions) -> Result<Table, ParseError> 
                 ));
             }
             values.push(v);
-        }
-        if count != width {
-            return Err((
-                Some(lineno),
-                None,
-                format!("this row has {count} columns but the first row has {width}"),
-            ));
         }
     }
     let mut table = Table {

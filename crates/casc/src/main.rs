@@ -30,8 +30,8 @@ enum Command {
     /// Fit states (and motifs) to one or more CSV files and write the results to a folder.
     #[command(
         after_help = "Example:\n  casc fit fixtures/paper-eps0.2/data.csv --states 10 --out out/\n\n\
-        Writes assignments.csv, segments.csv, states.json, motifs.json, summary.json and\n\
-        phase1_assignments.csv into the folder.\n\n\
+        Writes assignments.csv, segments.csv, states.json, motifs.json, summary.json,\n\
+        phase1_assignments.csv and model.casc into the folder.\n\n\
         Exit codes: 0 success, 2 usage or parameter error, 3 input data error, 4 numerical failure, 1 other."
     )]
     Fit(FitArgs),
@@ -71,10 +71,10 @@ struct FitArgs {
     #[arg(short, long, default_value_t = 1)]
     window: usize,
     /// Sparsity penalty lambda of the graphical lasso.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
     lambda: f64,
     /// Switching penalty beta (cost units: twice the negative log-likelihood).
-    #[arg(long, default_value_t = 25.0)]
+    #[arg(long, default_value_t = 25.0, allow_negative_numbers = true)]
     beta: f64,
     /// Maximum EM iterations of phase 1 (TICC).
     #[arg(long, default_value_t = 15)]
@@ -86,7 +86,7 @@ struct FitArgs {
     #[arg(long)]
     no_motifs: bool,
     /// Motif aggressiveness in (0, 1]: lower repairs more.
-    #[arg(long, default_value_t = 0.8)]
+    #[arg(long, default_value_t = 0.8, allow_negative_numbers = true)]
     gamma: f64,
     /// Instances a motif needs to be kept.
     #[arg(long, default_value_t = 10)]
@@ -345,6 +345,7 @@ fn write_fit(
         "summary.json",
         &serde_json::to_string_pretty(&summary)?,
     )?;
+    model.save(&dir.join("model.casc"))?;
     Ok(())
 }
 
