@@ -61,9 +61,9 @@ pub fn text_with_sentinels(collapsed: &Collapsed, k: usize) -> Vec<usize> {
 
 /// A maximal repeat of the segment sequence with its non-overlapping count.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CountedRepeat {
-    /// The repeated states.
-    pub states: Vec<usize>,
+pub struct CountedRepeat<'a> {
+    /// The repeated states (borrowed from the text: long repeats are never copied).
+    pub states: &'a [usize],
     /// Non-overlapping occurrences, greedy from the left.
     pub count: usize,
 }
@@ -73,7 +73,7 @@ pub struct CountedRepeat {
 /// and for longer repeats with at least `min_count` occurrences; a longer repeat with fewer
 /// occurrences carries its (overlapping) number of occurrences instead, an upper bound below
 /// `min_count`, which is all the significance test needs to skip it.
-pub fn counted_repeats(text: &[usize], min_count: usize) -> Vec<CountedRepeat> {
+pub fn counted_repeats(text: &[usize], min_count: usize) -> Vec<CountedRepeat<'_>> {
     let sa = suffix_array(text);
     let lcp = lcp_array(text, &sa);
     let intervals = maximal_repeat_intervals(text, &sa, &lcp, 2);
@@ -92,7 +92,7 @@ pub fn counted_repeats(text: &[usize], min_count: usize) -> Vec<CountedRepeat> {
             };
             let p = sa[iv.lb];
             CountedRepeat {
-                states: text[p..p + iv.len].to_vec(),
+                states: &text[p..p + iv.len],
                 count,
             }
         })
@@ -133,11 +133,10 @@ fn replaced_log_prob(states: &[usize], modules: &[Module], log_freq: &[f64]) -> 
     // `None` marks a symbol already covered by a module.
     let mut raw: Vec<Option<usize>> = states.iter().map(|&s| Some(s)).collect();
     let mut lp = 0.0;
-    for m in modules {
+    // Modules are sorted longest first: skip those longer than the repeat at once.
+    let first = modules.partition_point(|m| m.states.len() > states.len());
+    for m in &modules[first..] {
         let len = m.states.len();
-        if len > raw.len() {
-            continue;
-        }
         let mut i = 0;
         while i + len <= raw.len() {
             if raw[i..i + len]
@@ -163,8 +162,12 @@ fn replaced_log_prob(states: &[usize], modules: &[Module], log_freq: &[f64]) -> 
 ///   whether or not they reach `min_instances`);
 /// * a significant repeat becomes a module with log probability
 ///   `max(lp with module replacement, ln(count / L))`, like the length-2 modules.
+///
+/// Cost: linear in practice, but module replacement is `O(modules x length)` per tested
+/// repeat, so a long purely periodic segment sequence (every prefix repeats) is slow:
+/// 40,000 segments of one cycle `0 1 2 0 1 2 ...` take a few seconds.
 pub fn significant_repeats(
-    repeats: &[CountedRepeat],
+    repeats: &[CountedRepeat<'_>],
     segment_states: &[usize],
     k: usize,
     min_instances: usize,
@@ -197,7 +200,7 @@ pub fn significant_repeats(
             if len == 2 {
                 let lp = log_freq[rep.states[0]] + log_freq[rep.states[1]];
                 new_modules.push(Module {
-                    states: rep.states.clone(),
+                    states: rep.states.to_vec(),
                     lp: lp.max(own_lp),
                 });
                 continue;
@@ -211,13 +214,13 @@ pub fn significant_repeats(
                 let lp0: f64 = rep.states.iter().map(|&s| log_freq[s]).sum();
                 let log_p = poisson_log_sf(lf * lp0.exp(), rep.count as u64);
                 out.push(Significant {
-                    states: rep.states.clone(),
+                    states: rep.states.to_vec(),
                     count: rep.count,
                     log_p,
                     log_p_modules,
                 });
                 new_modules.push(Module {
-                    states: rep.states.clone(),
+                    states: rep.states.to_vec(),
                     lp: lp.max(own_lp),
                 });
             }
