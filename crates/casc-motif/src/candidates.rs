@@ -101,7 +101,7 @@ pub fn counted_repeats(text: &[usize], min_count: usize) -> Vec<CountedRepeat<'_
         a.states
             .len()
             .cmp(&b.states.len())
-            .then_with(|| a.states.cmp(&b.states))
+            .then_with(|| a.states.cmp(b.states))
     });
     out
 }
@@ -208,7 +208,7 @@ pub fn significant_repeats(
             if rep.count < min_instances {
                 continue;
             }
-            let lp = replaced_log_prob(&rep.states, &modules, &log_freq);
+            let lp = replaced_log_prob(rep.states, &modules, &log_freq);
             let log_p_modules = poisson_log_sf(lf * lp.exp(), rep.count as u64);
             if log_p_modules < log_threshold {
                 let lp0: f64 = rep.states.iter().map(|&s| log_freq[s]).sum();
