@@ -21,6 +21,8 @@ use crate::{Fit, FitDiagnostics, FitError, IterationDiagnostics, Series, Timing,
 pub const RESEED_RUN: usize = 20;
 /// Half-widths of the local-moment initialisations screened beside the pointwise mixture.
 pub const LOCAL_HALF_WIDTHS: [usize; 3] = [1, 3, 7];
+/// Timesteps the candidate initialisations are compared on (a leading part of a longer series).
+pub const SCREEN_STEPS: usize = 30_000;
 /// EM iterations each candidate initialisation runs before the best one is kept.
 pub const SCREEN_ITERS: usize = 3;
 /// Largest magnitude a (possibly standardised) value may have: its square must not overflow.
@@ -91,6 +93,40 @@ struct Engine<'a> {
 }
 
 impl Engine<'_> {
+    /// The engine restricted to roughly the first `steps` timesteps (whole recordings, and the
+    /// recording that crosses `steps` cut there but kept at least one window long); `None` when
+    /// that is already the whole series.
+    fn prefix(&self, steps: usize) -> Option<Self> {
+        let mut ranges = Vec::new();
+        for r in &self.ranges {
+            if r.start >= steps {
+                break;
+            }
+            let end = r.end.min(steps.max(r.start + self.w));
+            ranges.push(r.start..end);
+        }
+        let cut = ranges.last().map_or(0, |r| r.end);
+        if cut >= self.full.len() {
+            return None;
+        }
+        let mut full = vec![false; cut];
+        for r in &ranges {
+            for f in &mut full[r.start..r.end + 1 - self.w] {
+                *f = true;
+            }
+        }
+        Some(Engine {
+            x: &self.x[..cut * self.n],
+            ranges,
+            full,
+            ..*self
+        })
+    }
+
+    fn n_windows(&self) -> usize {
+        self.full.iter().filter(|f| **f).count()
+    }
+
     fn window(&self, t: usize) -> &[f64] {
         &self.x[t * self.n..t * self.n + self.d]
     }
@@ -162,8 +198,8 @@ impl Engine<'_> {
                 // Move the run, except a window whose state would be left without any.
                 let mut mean = vec![0.0; self.d];
                 let mut m = 0usize;
-                for t in start..end {
-                    let owner = assignment[t];
+                for (t, slot) in (start..end).zip(assignment[start..end].iter_mut()) {
+                    let owner = *slot;
                     if self.full[t] {
                         if owner != e && counts[owner] <= 1 {
                             continue;
@@ -175,7 +211,7 @@ impl Engine<'_> {
                             *a += b;
                         }
                     }
-                    assignment[t] = e;
+                    *slot = e;
                 }
                 if m == 0 {
                     continue;
@@ -389,11 +425,14 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
     let mut candidates: Vec<(String, Vec<usize>)> = Vec::new();
     let (labels, mut init_diag) = initial_labels(&points, k, params.init_restarts(), params.seed());
     candidates.push(("gmm".into(), labels));
+    tracing::info!("gmm initialisation done");
+    let moments = crate::init::LocalMoments::new(data.values(), n);
     for h in LOCAL_HALF_WIDTHS {
-        let (feats, f) = crate::init::local_moment_features(data.values(), n, &ranges, &starts, h);
+        let (feats, f) = moments.features(&ranges, &starts, h);
         let labels =
             crate::init::kmeans_labels(&feats, f, k, params.init_restarts(), params.seed());
         candidates.push((format!("local-moments-{h}"), labels));
+        tracing::info!(h, "local-moment initialisation done");
     }
     let candidates: Vec<(String, Vec<usize>)> = candidates
         .into_iter()
@@ -423,19 +462,26 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
     // leads furthest down, whatever kind of data it is.
     let p1_start = Instant::now();
     let screen = SCREEN_ITERS.min(params.max_iters());
+    // On a long series the candidates are compared on a leading part of it, so that screening
+    // costs the same whatever T; the winner then runs the whole phase on all the data.
+    let prefix = engine.prefix(SCREEN_STEPS).filter(|p| p.n_windows() >= k);
+    let screen_engine = prefix.as_ref().unwrap_or(&engine);
+    let screen_len = screen_engine.full.len();
     let mut best: Option<(usize, PhaseOutcome, Vec<IterationDiagnostics>)> = None;
+    let mut starts_full = Vec::with_capacity(candidates.len());
     for (i, (name, assignment)) in candidates.into_iter().enumerate() {
         let mut log = Vec::new();
         let out = run_phase(
-            &engine,
+            screen_engine,
             1,
             screen,
-            assignment,
+            assignment[..screen_len].to_vec(),
             None,
             rng.clone(),
-            &mut costs,
+            &mut costs[..screen_len * k],
             &mut log,
         )?;
+        starts_full.push(assignment);
         tracing::info!(candidate = %name, objective = out.objective, "screened initialisation");
         init_diag.candidates.push((name, out.objective));
         if best.as_ref().is_none_or(|b| out.objective < b.1.objective) {
@@ -444,10 +490,22 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
     }
     let (winner, screened, log) = best.expect("at least one candidate");
     init_diag.chosen = init_diag.candidates[winner].0.clone();
-    iterations.extend(log);
-    let phase1 = if screened.converged || params.max_iters() == screen {
+    let phase1 = if prefix.is_some() {
+        run_phase(
+            &engine,
+            1,
+            params.max_iters(),
+            starts_full.swap_remove(winner),
+            None,
+            rng,
+            &mut costs,
+            &mut iterations,
+        )?
+    } else if screened.converged || params.max_iters() == screen {
+        iterations.extend(log);
         screened
     } else {
+        iterations.extend(log);
         run_phase(
             &engine,
             1,

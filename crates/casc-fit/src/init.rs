@@ -27,10 +27,13 @@ impl Points<'_> {
 }
 
 const CHUNK: usize = 2048;
-/// Largest sample the k-means restarts and the mixture are fitted on; every point is labelled.
-const SAMPLE: usize = 20_000;
-const LLOYD_ITERS: usize = 50;
+/// Largest sample the mixture is fitted on; every point is labelled afterwards.
+const SAMPLE: usize = 10_000;
+/// Largest sample the k-means restarts run on (an initialisation needs centres, not precision).
+const KMEANS_SAMPLE: usize = 2_000;
+const LLOYD_ITERS: usize = 20;
 const GMM_ITERS: usize = 30;
+const GMM_TOL: f64 = 1e-3;
 /// Relative regularisation of the mixture's covariances (sklearn's `reg_covar`, scaled to the data).
 const REG_COVAR: f64 = 1e-6;
 
@@ -62,12 +65,7 @@ pub(crate) fn initial_labels(
     let d = points.d;
     let total = points.len();
     // A deterministic sample: an evenly strided subset with a random offset keeps time coverage.
-    let sample: Vec<usize> = if total <= SAMPLE {
-        (0..total).collect()
-    } else {
-        let offset = rng.random_range(0..total / SAMPLE);
-        (0..SAMPLE).map(|i| offset + i * total / SAMPLE).collect()
-    };
+    let sample = strided_sample(total, SAMPLE, &mut rng);
     let sx: Vec<f64> = sample
         .iter()
         .flat_map(|&i| points.get(i).iter().copied())
@@ -80,15 +78,7 @@ pub(crate) fn initial_labels(
     };
     let scale = data_scale(&sp);
 
-    let mut best: Option<(f64, Vec<f64>)> = None;
-    for _ in 0..restarts {
-        let centers = kmeans_pp(&sp, k, &mut rng);
-        let (centers, inertia) = lloyd(&sp, centers, k);
-        if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
-            best = Some((inertia, centers));
-        }
-    }
-    let (inertia, centers) = best.expect("at least one restart");
+    let (inertia, centers) = best_kmeans(&sp, k, restarts, &mut rng);
     let labels = nearest_labels(&sp, &centers, k);
     let mut gmm = Gmm::from_labels(&sp, &labels, k, scale);
     let (iters, ll) = gmm.fit(&sp, scale);
@@ -174,6 +164,37 @@ fn kmeans_pp(p: &Points<'_>, k: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
         });
     }
     centers
+}
+
+/// An evenly strided sample of at most `size` of `total` indices, with a random offset.
+fn strided_sample(total: usize, size: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    if total <= size {
+        (0..total).collect()
+    } else {
+        let offset = rng.random_range(0..total / size);
+        (0..size).map(|i| offset + i * total / size).collect()
+    }
+}
+
+/// The best of `restarts` k-means runs (k-means++ seeding, Lloyd) on a sample of the points:
+/// its inertia and centres.
+fn best_kmeans(p: &Points<'_>, k: usize, restarts: usize, rng: &mut ChaCha8Rng) -> (f64, Vec<f64>) {
+    let sample = strided_sample(p.len(), KMEANS_SAMPLE, rng);
+    let sp = Points {
+        x: p.x,
+        n: p.n,
+        d: p.d,
+        starts: sample.iter().map(|&i| p.starts[i]).collect(),
+    };
+    let mut best: Option<(f64, Vec<f64>)> = None;
+    for _ in 0..restarts {
+        let centers = kmeans_pp(&sp, k, rng);
+        let (centers, inertia) = lloyd(&sp, centers, k);
+        if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
+            best = Some((inertia, centers));
+        }
+    }
+    best.expect("at least one restart")
 }
 
 /// Sum in fixed chunk order (deterministic whatever the thread count).
@@ -413,7 +434,8 @@ impl Gmm {
             ll = stats.ll / m as f64;
             let prev = std::mem::take(&mut self.comps);
             self.m_step(&stats, m, scale, Some(prev));
-            if (ll - last).abs() < 1e-6 * (1.0 + ll.abs()) {
+            // sklearn's rule: stop when the mean log-likelihood moves less than 1e-3.
+            if (ll - last).abs() < GMM_TOL {
                 break;
             }
             last = ll;
@@ -508,70 +530,101 @@ where
     total
 }
 
-/// Features of the neighbourhood `[t - h, t + h]` (clipped to the recording) of every point:
-/// the local mean and the local second moments (about the global mean) of the observations,
-/// each feature standardised. States that differ only in their covariance, which a pointwise
-/// clustering cannot tell apart, differ in these.
-pub(crate) fn local_moment_features(
-    x: &[f64],
-    n: usize,
-    ranges: &[std::ops::Range<usize>],
-    starts: &[usize],
-    half_width: usize,
-) -> (Vec<f64>, usize) {
-    // All pairwise products up to 16 sensors, the diagonal only above.
-    let pairs: Vec<(usize, usize)> = if n <= 16 {
-        (0..n).flat_map(|i| (i..n).map(move |j| (i, j))).collect()
-    } else {
-        (0..n).map(|i| (i, i)).collect()
-    };
-    let f = n + pairs.len();
-    let t_total = x.len() / n;
-    let mut gmean = vec![0.0; n];
-    for row in x.chunks_exact(n) {
-        for (g, v) in gmean.iter_mut().zip(row) {
-            *g += v;
+/// Prefix sums of the observations' first and second moments (about the global mean), from
+/// which the moments of any neighbourhood come in O(features).
+pub(crate) struct LocalMoments {
+    f: usize,
+    prefix: Vec<f64>,
+}
+
+impl LocalMoments {
+    /// All pairwise products up to 16 sensors, the diagonal only above.
+    pub fn new(x: &[f64], n: usize) -> Self {
+        let pairs: Vec<(usize, usize)> = if n <= 16 {
+            (0..n).flat_map(|i| (i..n).map(move |j| (i, j))).collect()
+        } else {
+            (0..n).map(|i| (i, i)).collect()
+        };
+        let f = n + pairs.len();
+        let t_total = x.len() / n;
+        let mut gmean = vec![0.0; n];
+        for row in x.chunks_exact(n) {
+            for (g, v) in gmean.iter_mut().zip(row) {
+                *g += v;
+            }
         }
+        gmean.iter_mut().for_each(|g| *g /= t_total.max(1) as f64);
+        let mut prefix = vec![0.0; (t_total + 1) * f];
+        let mut centred = vec![0.0; n];
+        for (t, row) in x.chunks_exact(n).enumerate() {
+            for ((c, v), g) in centred.iter_mut().zip(row).zip(&gmean) {
+                *c = v - g;
+            }
+            let (head, tail) = prefix.split_at_mut((t + 1) * f);
+            let prev = &head[t * f..];
+            let cur = &mut tail[..f];
+            for j in 0..n {
+                cur[j] = prev[j] + centred[j];
+            }
+            for (p, &(a, b)) in pairs.iter().enumerate() {
+                cur[n + p] = prev[n + p] + centred[a] * centred[b];
+            }
+        }
+        Self { f, prefix }
     }
-    gmean.iter_mut().for_each(|g| *g /= t_total as f64);
-    // Prefix sums of the raw features, per timestep.
-    let mut prefix = vec![0.0; (t_total + 1) * f];
-    for t in 0..t_total {
-        let row = &x[t * n..(t + 1) * n];
-        let (head, tail) = prefix.split_at_mut((t + 1) * f);
-        let prev = &head[t * f..];
-        let cur = &mut tail[..f];
-        for j in 0..n {
-            cur[j] = prev[j] + (row[j] - gmean[j]);
+
+    /// Standardised features of the neighbourhood `[t - h, t + h]` (clipped to the recording)
+    /// of every start: the local mean and second moments. States that differ only in their
+    /// covariance, which a pointwise clustering cannot tell apart, differ in these.
+    pub fn features(
+        &self,
+        ranges: &[std::ops::Range<usize>],
+        starts: &[usize],
+        h: usize,
+    ) -> (Vec<f64>, usize) {
+        let f = self.f;
+        let mut feats = vec![0.0; starts.len() * f];
+        let mut r = 0;
+        for (i, &t) in starts.iter().enumerate() {
+            while !ranges[r].contains(&t) {
+                r += 1;
+            }
+            let lo = t.saturating_sub(h).max(ranges[r].start);
+            let hi = (t + h + 1).min(ranges[r].end);
+            let c = 1.0 / (hi - lo) as f64;
+            let (a, b) = (
+                &self.prefix[lo * f..lo * f + f],
+                &self.prefix[hi * f..hi * f + f],
+            );
+            for ((o, x), y) in feats[i * f..(i + 1) * f].iter_mut().zip(a).zip(b) {
+                *o = (y - x) * c;
+            }
         }
-        for (p, &(a, b)) in pairs.iter().enumerate() {
-            cur[n + p] = prev[n + p] + (row[a] - gmean[a]) * (row[b] - gmean[b]);
+        // Standardise every feature (row-major passes).
+        let m = starts.len().max(1) as f64;
+        let mut mean = vec![0.0; f];
+        for row in feats.chunks_exact(f) {
+            mean.iter_mut().zip(row).for_each(|(a, b)| *a += b);
         }
+        mean.iter_mut().for_each(|v| *v /= m);
+        let mut var = vec![0.0; f];
+        for row in feats.chunks_exact(f) {
+            var.iter_mut()
+                .zip(row)
+                .zip(&mean)
+                .for_each(|((v, x), mu)| *v += (x - mu) * (x - mu));
+        }
+        let inv_sd: Vec<f64> = var
+            .iter()
+            .map(|v| if *v > 0.0 { (m / v).sqrt() } else { 1.0 })
+            .collect();
+        for row in feats.chunks_exact_mut(f) {
+            for ((x, mu), s) in row.iter_mut().zip(&mean).zip(&inv_sd) {
+                *x = (*x - mu) * s;
+            }
+        }
+        (feats, f)
     }
-    let mut feats = vec![0.0; starts.len() * f];
-    for (i, &t) in starts.iter().enumerate() {
-        let r = ranges.iter().find(|r| r.contains(&t)).expect("covered");
-        let lo = t.saturating_sub(half_width).max(r.start);
-        let hi = (t + half_width + 1).min(r.end);
-        let c = (hi - lo) as f64;
-        for j in 0..f {
-            feats[i * f + j] = (prefix[hi * f + j] - prefix[lo * f + j]) / c;
-        }
-    }
-    // Standardise every feature.
-    let m = starts.len() as f64;
-    for j in 0..f {
-        let mean = (0..starts.len()).map(|i| feats[i * f + j]).sum::<f64>() / m;
-        let var = (0..starts.len())
-            .map(|i| (feats[i * f + j] - mean).powi(2))
-            .sum::<f64>()
-            / m;
-        let sd = if var > 0.0 { var.sqrt() } else { 1.0 };
-        for i in 0..starts.len() {
-            feats[i * f + j] = (feats[i * f + j] - mean) / sd;
-        }
-    }
-    (feats, f)
 }
 
 /// k-means (k-means++ seeding, restarts) labels of standardised feature rows.
@@ -584,27 +637,13 @@ pub(crate) fn kmeans_labels(
 ) -> Vec<usize> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let total = feats.len() / f;
-    let sample: Vec<usize> = if total <= SAMPLE {
-        (0..total).collect()
-    } else {
-        let offset = rng.random_range(0..total / SAMPLE);
-        (0..SAMPLE).map(|i| offset + i * total / SAMPLE).collect()
-    };
     let sp = Points {
         x: feats,
         n: f,
         d: f,
-        starts: sample,
+        starts: (0..total).collect(),
     };
-    let mut best: Option<(f64, Vec<f64>)> = None;
-    for _ in 0..restarts {
-        let centers = kmeans_pp(&sp, k, &mut rng);
-        let (centers, inertia) = lloyd(&sp, centers, k);
-        if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
-            best = Some((inertia, centers));
-        }
-    }
-    let (_, centers) = best.expect("at least one restart");
+    let (_, centers) = best_kmeans(&sp, k, restarts, &mut rng);
     let all = Points {
         x: feats,
         n: f,
