@@ -281,3 +281,10 @@ impl FitParams {
         self.max_motifs
     }
 }
+
+impl FitParams {
+    /// The sparsity penalty.
+    pub fn lambda_value(&self) -> f64 {
+        self.lambda
+    }
+}

@@ -257,3 +257,22 @@ fn recordings_are_independent() {
         fit(&one, &params).unwrap().assignment
     );
 }
+
+#[test]
+fn save_then_load_is_exact() {
+    let (series, _) = three_states(10, 15);
+    let f = fit(
+        &series,
+        &FitParams::new(3).motif_min_instances(2).check().unwrap(),
+    )
+    .unwrap();
+    let bytes = f.model.to_bytes();
+    let back = casc_fit::Model::from_bytes(&bytes).unwrap();
+    assert_eq!(back, f.model);
+    assert_eq!(back.to_bytes(), bytes);
+    assert!(
+        casc_fit::Model::from_bytes(&bytes[..bytes.len() - 1])
+            .unwrap_err()
+            .contains("truncated")
+    );
+}

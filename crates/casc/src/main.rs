@@ -41,6 +41,26 @@ enum Command {
         Exit codes: 0 success, 2 usage or parameter error, 1 other."
     )]
     Generate(GenerateArgs),
+    /// Apply a saved model to new data (states and motif instances), or label a stream.
+    #[command(
+        after_help = "Examples:\n  casc predict out/model.casc new.csv --out pred/\n  \
+        tail -f sensor.csv | casc predict out/model.casc --stream --max-lag 200\n\n\
+        With --stream, rows are read from standard input and each timestep's state is written\n\
+        (`t,state`) as soon as it is final: when every surviving Viterbi path agrees on it, or\n\
+        when it is --max-lag steps old. Motifs are not applied to a stream.\n\n\
+        Exit codes: 0 success, 2 usage or parameter error, 3 input data error, 4 numerical failure, 1 other."
+    )]
+    Predict(PredictArgs),
+    /// Print what a model file holds.
+    #[command(after_help = "Example:\n  casc inspect out/model.casc --json\n\n\
+        Exit codes: 0 success, 3 unreadable, corrupted or newer model file, 1 other.")]
+    Inspect(InspectArgs),
+    /// Fit a grid of numbers of states and switching penalties in parallel and compare their BIC.
+    #[command(
+        after_help = "Example:\n  casc select data.csv --states 4..12 --beta 10,25,50,100 --out best/\n\n\
+        Exit codes: 0 success, 2 usage or parameter error, 3 input data error, 4 numerical failure, 1 other."
+    )]
+    Select(SelectArgs),
     /// Score a predicted assignment against the truth (Hungarian matching, F1, accuracy).
     #[command(
         after_help = "Example:\n  casc score data/truth.csv out/assignments.csv --motif-mask data/motif.csv\n\n\
@@ -108,6 +128,111 @@ struct FitArgs {
     /// Print nothing on success.
     #[arg(short, long)]
     quiet: bool,
+}
+
+#[derive(Args, Debug)]
+struct PredictArgs {
+    /// A model written by `casc fit`.
+    model: PathBuf,
+    /// Input CSV files (not with --stream).
+    #[arg(value_name = "DATA.csv")]
+    data: Vec<PathBuf>,
+    /// Read rows from standard input and write states as soon as they are final.
+    #[arg(long)]
+    stream: bool,
+    /// With --stream: decide a timestep at the latest this many steps after it arrived.
+    #[arg(long, requires = "stream")]
+    max_lag: Option<usize>,
+    #[command(flatten)]
+    input: InputArgs,
+    /// Output folder (not with --stream).
+    #[arg(long, short, required_unless_present = "stream")]
+    out: Option<PathBuf>,
+    /// Print nothing on success.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Args, Debug)]
+struct InspectArgs {
+    /// A model written by `casc fit`.
+    model: PathBuf,
+    /// Print the whole model as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct SelectArgs {
+    /// Input CSV files.
+    #[arg(required = true, value_name = "DATA.csv")]
+    data: Vec<PathBuf>,
+    /// Numbers of states: a range `A..B` (inclusive) or a list `4,6,8`.
+    #[arg(short = 'k', long, value_parser = parse_usize_list)]
+    states: StateList,
+    /// Switching penalties, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "25",
+        allow_negative_numbers = true
+    )]
+    beta: Vec<f64>,
+    /// Sparsity penalties, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.001",
+        allow_negative_numbers = true
+    )]
+    lambda: Vec<f64>,
+    /// Window length w.
+    #[arg(short, long, default_value_t = 1)]
+    window: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Include the motif phase in every fit (off by default: BIC compares the state models).
+    #[arg(long)]
+    motifs: bool,
+    #[command(flatten)]
+    input: InputArgs,
+    /// Write the best fit into this folder, as `casc fit` does.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+}
+
+/// A list of numbers of states given on the command line.
+#[derive(Clone, Debug)]
+struct StateList(Vec<usize>);
+
+fn parse_usize_list(s: &str) -> Result<StateList, String> {
+    parse_usize_list_inner(s).map(StateList)
+}
+
+fn parse_usize_list_inner(s: &str) -> Result<Vec<usize>, String> {
+    if let Some((a, b)) = s.split_once("..") {
+        let a: usize = a
+            .trim()
+            .parse()
+            .map_err(|_| format!("{a:?} is not a number of states"))?;
+        let b: usize = b
+            .trim()
+            .trim_start_matches('=')
+            .parse()
+            .map_err(|_| format!("{b:?} is not a number of states"))?;
+        if a > b {
+            return Err(format!("empty range {s}"));
+        }
+        return Ok((a..=b).collect());
+    }
+    s.split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("{p:?} is not a number of states"))
+        })
+        .collect()
 }
 
 #[derive(Args, Debug)]
@@ -203,6 +328,9 @@ fn main() -> ExitCode {
         Command::Fit(a) => run_fit(a),
         Command::Generate(a) => run_generate(a),
         Command::Score(a) => run_score(a),
+        Command::Predict(a) => run_predict(a),
+        Command::Inspect(a) => run_inspect(a),
+        Command::Select(a) => run_select(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -447,6 +575,297 @@ fn run_score(a: ScoreArgs) -> Result<(), Failure> {
         );
     } else {
         print!("{s}");
+    }
+    Ok(())
+}
+
+fn run_predict(a: PredictArgs) -> Result<(), Failure> {
+    let model = casc::Model::load(&a.model).map_err(|e| fail(3)(e.into()))?;
+    if a.stream {
+        if !a.data.is_empty() {
+            return Err(fail(2)(anyhow::anyhow!(
+                "--stream reads standard input: give no data files"
+            )));
+        }
+        return stream(&model, a.max_lag, &a.input);
+    }
+    if a.data.is_empty() {
+        return Err(fail(2)(anyhow::anyhow!(
+            "give at least one data file, or --stream"
+        )));
+    }
+    let out = a.out.expect("clap requires --out without --stream");
+    let series = read_input(&a.data, &a.input)?;
+    let started = Instant::now();
+    let p = model.predict(&series).map_err(|e| Failure {
+        code: fit_error_code(&e),
+        error: e.into(),
+    })?;
+    let write = || -> anyhow::Result<()> {
+        write_file(
+            &out,
+            "assignments.csv",
+            &assignments_csv(&series, &p.assignment),
+        )?;
+        write_file(
+            &out,
+            "segments.csv",
+            &segments_csv(&series, &p.assignment, &p.motifs),
+        )?;
+        write_file(
+            &out,
+            "motifs.json",
+            &serde_json::to_string_pretty(&motifs_json(&series, &p.motifs))?,
+        )?;
+        let mut counts = vec![0usize; model.n_states()];
+        for &s in &p.assignment {
+            counts[s] += 1;
+        }
+        let summary = json!({
+            "model": a.model.display().to_string(),
+            "inputs": a.data.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "n_steps": series.n_steps(),
+            "n_sensors": series.n_sensors(),
+            "recordings": series.recordings(),
+            "state_counts": counts,
+            "motifs": p.motifs.iter().map(|m| json!({"states": m.states, "instances": m.instances.len()})).collect::<Vec<_>>(),
+            "seconds": {"predict": started.elapsed().as_secs_f64()},
+        });
+        write_file(
+            &out,
+            "summary.json",
+            &serde_json::to_string_pretty(&summary)?,
+        )?;
+        Ok(())
+    };
+    write().with_context(|| format!("writing results into {}", out.display()))?;
+    if !a.quiet {
+        println!(
+            "casc: labelled {} timesteps with {} states; {} motif(s) with {} instance(s); results in {}",
+            series.n_steps(),
+            model.n_states(),
+            p.motifs.len(),
+            p.motifs.iter().map(|m| m.instances.len()).sum::<usize>(),
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Streaming prediction: rows from standard input, `t,state` lines out as soon as final.
+/// Memory is bounded by the window and the undecided span (or `max_lag`).
+fn stream(model: &casc::Model, max_lag: Option<usize>, input: &InputArgs) -> Result<(), Failure> {
+    use std::io::{BufRead, Write};
+    if input.missing != Missing::Error || input.sequence_column.is_some() {
+        return Err(fail(2)(anyhow::anyhow!(
+            "--missing and --sequence-column do not apply to --stream"
+        )));
+    }
+    let scorers = model.scorers().map_err(|e| fail(4)(e.into()))?;
+    let n = model.n_sensors;
+    let w = model.window;
+    let k = model.n_states();
+    let params = casc::segment::OnlineViterbiParams::new(k, model.beta)
+        .max_lag(max_lag)
+        .check()
+        .map_err(|e| fail(2)(e.into()))?;
+    let mut online = casc::segment::OnlineViterbi::new(&params);
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut window: std::collections::VecDeque<f64> =
+        std::collections::VecDeque::with_capacity(n * w);
+    let mut costs = vec![0.0; k];
+    let mut decided = Vec::new();
+    let mut next_t = 0usize;
+    let mut emit = |decided: &mut Vec<usize>, out: &mut dyn Write| -> std::io::Result<()> {
+        for s in decided.drain(..) {
+            writeln!(out, "{next_t},{s}")?;
+            next_t += 1;
+        }
+        out.flush()
+    };
+    let score_front = |window: &std::collections::VecDeque<f64>, len: usize, costs: &mut [f64]| {
+        let z: Vec<f64> = window.iter().take(len * n).copied().collect();
+        for (c, sc) in costs.iter_mut().zip(&scorers) {
+            *c = sc.cost(&z);
+        }
+    };
+    let io_err =
+        |e: std::io::Error| fail(1)(anyhow::Error::from(e).context("writing to standard output"));
+    let mut row = Vec::with_capacity(n);
+    let mut header_checked = false;
+    for (i, line) in stdin.lock().lines().enumerate() {
+        let line =
+            line.map_err(|e| fail(3)(anyhow::Error::from(e).context("reading standard input")))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        row.clear();
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        if !header_checked {
+            header_checked = true;
+            if cells.iter().all(|c| c.parse::<f64>().is_err()) {
+                continue;
+            }
+        }
+        if cells.len() != n {
+            return Err(fail(3)(anyhow::anyhow!(
+                "<stdin>:{}: {} columns but the model has {n} sensors",
+                i + 1,
+                cells.len()
+            )));
+        }
+        for (j, c) in cells.iter().enumerate() {
+            match c.parse::<f64>() {
+                Ok(v) if v.is_finite() => row.push(v),
+                _ => {
+                    return Err(fail(3)(anyhow::anyhow!(
+                        "<stdin>:{}:{}: {c:?} is not a finite number",
+                        i + 1,
+                        j + 1
+                    )));
+                }
+            }
+        }
+        if let Some(scales) = &model.scales {
+            for (v, (m, s)) in row.iter_mut().zip(scales) {
+                *v = (*v - m) / s;
+            }
+        }
+        window.extend(row.iter().copied());
+        if window.len() == n * w {
+            score_front(&window, w, &mut costs);
+            online.push(&costs, &mut decided);
+            window.drain(..n);
+            emit(&mut decided, &mut out).map_err(io_err)?;
+        }
+    }
+    // The last w - 1 timesteps: the marginal of the part of the window that exists.
+    let mut left = window.len() / n;
+    while left > 0 {
+        score_front(&window, left, &mut costs);
+        online.push(&costs, &mut decided);
+        window.drain(..n);
+        left -= 1;
+    }
+    online.finish(&mut decided);
+    emit(&mut decided, &mut out).map_err(io_err)?;
+    Ok(())
+}
+
+fn run_inspect(a: InspectArgs) -> Result<(), Failure> {
+    let model = casc::Model::load(&a.model).map_err(|e| fail(3)(e.into()))?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&model).map_err(anyhow::Error::from)?
+        );
+        return Ok(());
+    }
+    println!(
+        "casc model {} (format version {})",
+        a.model.display(),
+        casc::FORMAT_VERSION
+    );
+    println!(
+        "  {} states over windows of {} x {} sensors ({})",
+        model.n_states(),
+        model.window,
+        model.n_sensors,
+        model.sensor_names.join(", ")
+    );
+    println!(
+        "  beta {}, lambda {}, gamma {}, standardised: {}",
+        model.beta,
+        model.params.lambda_value(),
+        model.params.gamma_value(),
+        if model.scales.is_some() { "yes" } else { "no" }
+    );
+    for (k, s) in model.states.iter().enumerate() {
+        println!("  state {k}: {} non-zero precision entries", s.nonzeros());
+    }
+    for (i, m) in model.motifs.iter().enumerate() {
+        let st: Vec<String> = m.states.iter().map(|s| s.to_string()).collect();
+        println!(
+            "  motif {i}: {} ({} instances at fit time, p {:.2e})",
+            st.join(" -> "),
+            m.instances.len(),
+            m.p_value
+        );
+    }
+    Ok(())
+}
+
+fn run_select(a: SelectArgs) -> Result<(), Failure> {
+    use rayon::prelude::*;
+    let started = Instant::now();
+    let mut grid = Vec::new();
+    for &k in &a.states.0 {
+        for &beta in &a.beta {
+            for &lambda in &a.lambda {
+                let p = FitParams::new(k)
+                    .window(a.window)
+                    .beta(beta)
+                    .lambda(lambda)
+                    .seed(a.seed)
+                    .motifs(a.motifs)
+                    .check()
+                    .map_err(|e| fail(2)(e.into()))?;
+                grid.push(p);
+            }
+        }
+    }
+    if grid.is_empty() {
+        return Err(fail(2)(anyhow::anyhow!("the grid is empty: give --states")));
+    }
+    let series = read_input(&a.data, &a.input)?;
+    let results: Vec<(Result<casc::Fit, casc::FitError>, f64)> = grid
+        .par_iter()
+        .map(|p| {
+            let t = Instant::now();
+            let r = casc::fit(&series, p);
+            (r, t.elapsed().as_secs_f64())
+        })
+        .collect();
+    let best = results
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (r, _))| r.as_ref().ok().map(|f| (i, f.bic)))
+        .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
+        .map(|b| b.0);
+    println!(
+        "{:>6} {:>8} {:>10} {:>14} {:>6} {:>8}",
+        "K", "beta", "lambda", "BIC", "iters", "seconds"
+    );
+    for (i, (p, (r, secs))) in grid.iter().zip(&results).enumerate() {
+        let mark = if Some(i) == best { "  <- best" } else { "" };
+        match r {
+            Ok(f) => println!(
+                "{:>6} {:>8} {:>10} {:>14.1} {:>6} {:>8.2}{mark}",
+                p.n_states(),
+                p.beta(),
+                p.lambda(),
+                f.bic,
+                f.diagnostics.iterations.len(),
+                secs
+            ),
+            Err(e) => println!(
+                "{:>6} {:>8} {:>10}  failed: {e}",
+                p.n_states(),
+                p.beta(),
+                p.lambda()
+            ),
+        }
+    }
+    let Some(best) = best else {
+        return Err(fail(4)(anyhow::anyhow!("every fit of the grid failed")));
+    };
+    if let Some(out) = &a.out {
+        let fit = results[best].0.as_ref().expect("best is a success");
+        write_fit(out, &series, &a.data, fit, 0.0, started)
+            .with_context(|| format!("writing results into {}", out.display()))?;
+        println!("best fit written to {}", out.display());
     }
     Ok(())
 }

@@ -244,3 +244,156 @@ fn help_shows_an_example_and_the_exit_codes() {
     assert!(s.contains("casc fit fixtures/"), "{s}");
     assert!(s.contains("Exit codes"), "{s}");
 }
+
+#[test]
+fn predict_reproduces_the_fit_and_stream_equals_batch() {
+    let dir = tmp("predict");
+    let data = generated(&dir.join("data"));
+    let out = dir.join("fit");
+    let o = run(casc()
+        .arg("fit")
+        .arg(&data)
+        .args([
+            "--states",
+            "10",
+            "--motif-min-instances",
+            "3",
+            "-q",
+            "--out",
+        ])
+        .arg(&out));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let model = out.join("model.casc");
+    let pred = dir.join("pred");
+    let o = run(casc()
+        .arg("predict")
+        .arg(&model)
+        .arg(&data)
+        .arg("--out")
+        .arg(&pred));
+    assert!(o.status.success(), "{}", stderr(&o));
+    for name in ["assignments.csv", "segments.csv"] {
+        assert_eq!(
+            std::fs::read(out.join(name)).unwrap(),
+            std::fs::read(pred.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    // Streaming without a forced lag equals batch decoding without motifs.
+    let plain = dir.join("plain");
+    let o = run(casc()
+        .arg("fit")
+        .arg(&data)
+        .args(["--states", "10", "--no-motifs", "-q", "--out"])
+        .arg(&plain));
+    assert!(o.status.success());
+    let mut child = casc()
+        .arg("predict")
+        .arg(plain.join("model.casc"))
+        .arg("--stream")
+        .stdin(std::process::Stdio::from(
+            std::fs::File::open(&data).unwrap(),
+        ))
+        .output()
+        .unwrap();
+    assert!(child.status.success(), "{}", stderr(&child));
+    let batch = std::fs::read_to_string(plain.join("assignments.csv")).unwrap();
+    let streamed = String::from_utf8(std::mem::take(&mut child.stdout)).unwrap();
+    assert_eq!(streamed, batch.strip_prefix("t,state\n").unwrap());
+    // With a forced lag every timestep is still labelled once, in order.
+    let lagged = casc()
+        .arg("predict")
+        .arg(plain.join("model.casc"))
+        .args(["--stream", "--max-lag", "5"])
+        .stdin(std::process::Stdio::from(
+            std::fs::File::open(&data).unwrap(),
+        ))
+        .output()
+        .unwrap();
+    let lines: Vec<String> = String::from_utf8(lagged.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(lines.len(), 1500);
+    assert!(
+        lines
+            .iter()
+            .enumerate()
+            .all(|(i, l)| l.starts_with(&format!("{i},")))
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn damaged_model_files_are_refused_with_a_reason() {
+    let dir = tmp("model");
+    let data = generated(&dir.join("data"));
+    let out = dir.join("fit");
+    assert!(
+        run(casc()
+            .arg("fit")
+            .arg(&data)
+            .args(["--states", "3", "--no-motifs", "-q", "--out"])
+            .arg(&out))
+        .status
+        .success()
+    );
+    let good = std::fs::read(out.join("model.casc")).unwrap();
+    let o = run(casc()
+        .arg("inspect")
+        .arg(out.join("model.casc"))
+        .arg("--json"));
+    assert!(o.status.success());
+    let mut flipped = good.clone();
+    let last = flipped.len() - 3;
+    flipped[last] ^= 0x40;
+    let mut newer = good.clone();
+    newer[8] = 99;
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        ("truncated", good[..good.len() / 2].to_vec(), "truncated"),
+        ("flipped", flipped, "corrupted"),
+        ("newer", newer, "newer casc"),
+        ("text", b"hello, world\n".to_vec(), "not a casc model file"),
+    ];
+    for (name, bytes, expected) in cases {
+        let p = dir.join(format!("{name}.casc"));
+        std::fs::write(&p, bytes).unwrap();
+        let o = run(casc().arg("inspect").arg(&p));
+        assert_eq!(o.status.code(), Some(3), "{name}");
+        assert!(stderr(&o).contains(expected), "{name}: {}", stderr(&o));
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn two_recordings_never_share_a_segment() {
+    let dir = tmp("recordings");
+    let data = generated(&dir.join("data"));
+    let text = std::fs::read_to_string(&data).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let a = dir.join("a.csv");
+    let b = dir.join("b.csv");
+    std::fs::write(&a, lines[..700].join("\n")).unwrap();
+    std::fs::write(&b, lines[700..].join("\n")).unwrap();
+    let out = dir.join("out");
+    let o = run(casc()
+        .arg("fit")
+        .arg(&a)
+        .arg(&b)
+        .args(["--states", "5", "--motif-min-instances", "2", "-q", "--out"])
+        .arg(&out));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let segments = std::fs::read_to_string(out.join("segments.csv")).unwrap();
+    assert!(segments.starts_with("recording,start,end,state,motif\n"));
+    let mut covered = std::collections::HashMap::<String, usize>::new();
+    for line in segments.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let next = covered.entry(f[0].to_string()).or_insert(0);
+        assert_eq!(f[1].parse::<usize>().unwrap(), *next, "{line}");
+        *next = f[2].parse::<usize>().unwrap() + 1;
+    }
+    assert_eq!(covered["a"], 700);
+    assert_eq!(covered["b"], 800);
+    std::fs::remove_dir_all(&dir).ok();
+}
