@@ -23,7 +23,8 @@ pub mod output;
 pub use casc_eval as eval;
 pub use casc_fit::{
     FORMAT_VERSION, Fit, FitDiagnostics, FitError, FitParams, Instance, IterationDiagnostics,
-    Model, Motif, ParamError, Prediction, Recording, Series, StateModel, ValidFitParams, fit,
+    MAGIC, Model, Motif, ParamError, Prediction, Recording, Series, StateModel, ValidFitParams,
+    fit,
 };
 pub use casc_glasso as glasso;
 pub use casc_motif as motif;
