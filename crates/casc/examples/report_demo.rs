@@ -1,0 +1,10 @@
+//! Writes `report.html` into a `casc fit` output folder: `cargo run --example report_demo -- DIR`.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = std::env::args_os()
+        .nth(1)
+        .ok_or("usage: report_demo OUTPUT_FOLDER")?;
+    let path = casc::report::write_report(std::path::Path::new(&dir))?;
+    println!("{}", path.display());
+    Ok(())
+}
