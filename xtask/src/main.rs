@@ -8,12 +8,20 @@
 //!   (cached under `<target>/bench-data/`), runs the release `casc fit` binary
 //!   on each, and writes `<target>/bench-report.md` and `.json` with seconds per
 //!   phase, peak memory and the F1 scores after phase 1 and phase 2.
+//! * `bench` then measures streaming prediction: it fits one small model, pipes
+//!   N generated rows (100k and 1M; 50k and 500k with `--quick`) into
+//!   `casc predict model.casc --stream --max-lag 1000` from a thread, without
+//!   writing them to disk, checks every `t,state` line that comes back and
+//!   reports seconds, rows/s and peak memory, plus whether the peak stays flat
+//!   as N grows tenfold (and one run without `--max-lag` at the small N).
 //!
 //! Peak memory is read from `/proc/<pid>/status` (`VmHWM`, the kernel's high
 //! water mark of the child's resident set) while polling the child every 10 ms,
 //! so no libc or unsafe code is needed; it is Linux-only (reported absent
 //! elsewhere) and may miss growth in the child's last 10 ms.
 
+use std::fmt::Write as _;
+use std::io::{BufRead as _, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,8 +35,9 @@ usage: cargo xtask <command>
 
 commands:
   fixtures [--check]   write fixtures/<name>/ (or, with --check, verify them)
-  bench [--quick] [--no-criterion] [--no-e2e]
+  bench [--quick] [--no-criterion] [--no-e2e] [--no-stream]
                        criterion benches per crate, then the end-to-end table
+                       and the streaming-memory table
                        (target/bench-report.md, target/bench-report.json)
 
 environment:
@@ -46,7 +55,7 @@ fn main() -> anyhow::Result<()> {
     let has = |name: &str| flags.iter().any(|f| f == name);
     let allowed: &[&str] = match cmd {
         "fixtures" => &["--check"],
-        "bench" => &["--quick", "--no-criterion", "--no-e2e"],
+        "bench" => &["--quick", "--no-criterion", "--no-e2e", "--no-stream"],
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             return Ok(());
@@ -66,6 +75,7 @@ fn main() -> anyhow::Result<()> {
             quick: has("--quick"),
             criterion: !has("--no-criterion"),
             e2e: !has("--no-e2e"),
+            stream: !has("--no-stream"),
         }),
     }
 }
@@ -155,6 +165,7 @@ struct BenchOptions {
     quick: bool,
     criterion: bool,
     e2e: bool,
+    stream: bool,
 }
 
 /// Crates whose criterion benches `bench` runs (a crate without benches is skipped).
@@ -408,22 +419,33 @@ fn row_json(r: &Row) -> serde_json::Value {
     })
 }
 
-fn run_e2e(quick: bool) -> anyhow::Result<()> {
+/// One section of the benchmark report: its markdown, its JSON and whether every run succeeded.
+struct Section {
+    markdown: String,
+    json: serde_json::Value,
+    all_ok: bool,
+}
+
+/// The release `casc` binary: `CASC_BIN`, or `cargo build --release -p casc`.
+fn casc_binary(target: &Path) -> anyhow::Result<PathBuf> {
+    if let Some(p) = std::env::var_os("CASC_BIN") {
+        return Ok(PathBuf::from(p));
+    }
+    println!("== cargo build --release -p casc");
+    let status = cargo()
+        .args(["build", "--release", "-p", "casc"])
+        .status()
+        .context("running cargo build")?;
+    if !status.success() {
+        bail!("building the casc binary failed");
+    }
+    Ok(target.join("release").join("casc"))
+}
+
+const SEED: u64 = 1;
+
+fn run_e2e(casc: &Path, quick: bool) -> anyhow::Result<Section> {
     let target = target_dir();
-    let casc = match std::env::var_os("CASC_BIN") {
-        Some(p) => PathBuf::from(p),
-        None => {
-            println!("== cargo build --release -p casc");
-            let status = cargo()
-                .args(["build", "--release", "-p", "casc"])
-                .status()
-                .context("running cargo build")?;
-            if !status.success() {
-                bail!("building the casc binary failed");
-            }
-            target.join("release").join("casc")
-        }
-    };
     let (epsilons, macros): (Vec<f64>, Vec<usize>) = if quick {
         (vec![0.0, 0.2, 0.4], vec![100, 1000])
     } else {
@@ -432,7 +454,6 @@ fn run_e2e(quick: bool) -> anyhow::Result<()> {
             vec![100, 1000, 7000],
         )
     };
-    const SEED: u64 = 1;
     let mut rows = Vec::new();
     for &m in &macros {
         for &eps in &epsilons {
@@ -446,7 +467,7 @@ fn run_e2e(quick: bool) -> anyhow::Result<()> {
                 ..Row::default()
             };
             let result = ensure_data(&data_dir, &params)
-                .and_then(|()| run_one(&casc, &data_dir, &out_dir, &mut row));
+                .and_then(|()| run_one(casc, &data_dir, &out_dir, &mut row));
             if let Err(e) = result {
                 eprintln!("{name}: {e:#}");
                 row.error = Some(format!("{e:#}"));
@@ -462,21 +483,404 @@ fn run_e2e(quick: bool) -> anyhow::Result<()> {
         }
     }
     let header = format!(
-        "# casc end-to-end benchmark\n\n`casc fit data.csv --states 10` on the paper's synthetic \
+        "## End-to-end\n\n`casc fit data.csv --states 10` on the paper's synthetic \
          benchmark (K = 10, n = 5, w = 1, seed {SEED}){}. Seconds per phase from summary.json, \
          wall time and peak resident memory (VmHWM) of the process, weighted F1 over all \
          timesteps and over motif timesteps (Hungarian-matched) after phase 1 (TICC) and after \
          phase 2 (final).\n",
         if quick { ", quick set" } else { "" }
     );
-    let md = markdown(&rows, &header);
-    std::fs::write(target.join("bench-report.md"), &md)?;
-    let report = json!({
-        "quick": quick,
+    Ok(Section {
+        markdown: markdown(&rows, &header),
+        json: json!(rows.iter().map(row_json).collect::<Vec<_>>()),
+        all_ok: rows.iter().all(|r| r.ok),
+    })
+}
+
+// ---------------------------------------------------------------- streaming
+
+/// The forced-decision lag of the streaming runs.
+const STREAM_MAX_LAG: usize = 1000;
+
+/// One streaming run's results.
+struct StreamRow {
+    n: usize,
+    max_lag: Option<usize>,
+    ok: bool,
+    error: Option<String>,
+    lines: usize,
+    wall: f64,
+    peak_mb: Option<f64>,
+}
+
+impl StreamRow {
+    fn rows_per_s(&self) -> Option<f64> {
+        (self.ok && self.wall > 0.0).then(|| self.n as f64 / self.wall)
+    }
+}
+
+/// `1000000` as `1M`, `50000` as `50k`, other counts as they are.
+fn count_label(n: usize) -> String {
+    if n >= 1_000_000 && n.is_multiple_of(1_000_000) {
+        format!("{}M", n / 1_000_000)
+    } else if n >= 1000 && n.is_multiple_of(1000) {
+        format!("{}k", n / 1000)
+    } else {
+        n.to_string()
+    }
+}
+
+/// Writes exactly `n` rows into `w`: the rows of `block` (whose line `i` ends at
+/// byte `ends[i]`) repeated as often as needed.
+fn write_rows(w: &mut impl Write, block: &[u8], ends: &[usize], n: usize) -> std::io::Result<()> {
+    let per_block = ends.len();
+    for _ in 0..n / per_block {
+        w.write_all(block)?;
+    }
+    let rest = n % per_block;
+    if rest > 0 {
+        w.write_all(&block[..ends[rest - 1]])?;
+    }
+    w.flush()
+}
+
+/// Reads `t,state` lines and counts them; returns the count and the first line
+/// that is not `<its index>,<integer>`, if any.
+fn check_lines(r: impl Read) -> std::io::Result<(usize, Option<String>)> {
+    let mut r = BufReader::with_capacity(1 << 16, r);
+    let mut line = Vec::with_capacity(64);
+    let mut prefix = String::with_capacity(24);
+    let mut count = 0usize;
+    let mut bad = None;
+    loop {
+        line.clear();
+        if r.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if bad.is_none() {
+            prefix.clear();
+            // Writing to a String cannot fail.
+            let _ = write!(prefix, "{count},");
+            let body = line.strip_suffix(b"\n").unwrap_or(&line);
+            let state = body.strip_prefix(prefix.as_bytes());
+            if !state.is_some_and(|s| !s.is_empty() && s.iter().all(u8::is_ascii_digit)) {
+                bad = Some(format!(
+                    "line {}: {:?}",
+                    count + 1,
+                    String::from_utf8_lossy(body)
+                ));
+            }
+        }
+        count += 1;
+    }
+    Ok((count, bad))
+}
+
+/// A joined thread's I/O result, with a panic turned into an error.
+fn joined<T>(r: std::thread::Result<std::io::Result<T>>) -> std::io::Result<T> {
+    r.unwrap_or_else(|_| Err(std::io::Error::other("thread panicked")))
+}
+
+/// Pipes `n` rows into `casc predict model --stream [--max-lag L]` from a thread,
+/// checks its output on another, and polls its peak memory meanwhile.
+fn run_stream_one(
+    casc: &Path,
+    model: &Path,
+    block: &[u8],
+    ends: &[usize],
+    row: &mut StreamRow,
+) -> anyhow::Result<()> {
+    let mut cmd = Command::new(casc);
+    cmd.arg("predict").arg(model).arg("--stream");
+    if let Some(lag) = row.max_lag {
+        cmd.args(["--max-lag", &lag.to_string()]);
+    }
+    let started = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {}", casc.display()))?;
+    let pid = child.id();
+    let (stdin, stdout, mut stderr) =
+        match (child.stdin.take(), child.stdout.take(), child.stderr.take()) {
+            (Some(i), Some(o), Some(e)) => (i, o, e),
+            _ => bail!("the child's standard streams are not piped"),
+        };
+    let n = row.n;
+    let (status, peak, written, checked, err_text) = std::thread::scope(|s| {
+        let writer = s.spawn(move || {
+            let mut w = BufWriter::with_capacity(1 << 16, stdin);
+            write_rows(&mut w, block, ends, n)
+            // Dropping `w` closes the child's standard input.
+        });
+        let reader = s.spawn(move || check_lines(stdout));
+        let errs = s.spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        let mut peak: Option<f64> = None;
+        let status = loop {
+            if let Some(mb) = vm_hwm_mb(pid) {
+                peak = Some(peak.map_or(mb, |p| p.max(mb)));
+            }
+            match child.try_wait() {
+                Ok(Some(st)) => break Ok(st),
+                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+                Err(e) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break Err(e);
+                }
+            }
+        };
+        let written = joined(writer.join());
+        let checked = joined(reader.join());
+        let err_text = errs.join().unwrap_or_default();
+        (status, peak, written, checked, err_text)
+    });
+    row.wall = started.elapsed().as_secs_f64();
+    row.peak_mb = peak;
+    let status = status.context("waiting for casc predict")?;
+    if !status.success() {
+        let tail: Vec<&str> = err_text.lines().rev().take(5).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        bail!("casc predict exited with {status}: {}", tail.join(" | "));
+    }
+    written.context("writing rows to casc predict")?;
+    let (lines, bad) = checked.context("reading casc predict's output")?;
+    row.lines = lines;
+    if let Some(bad) = bad {
+        bail!("unexpected output at {bad}");
+    }
+    if lines != n {
+        bail!("{lines} output lines for {n} input rows");
+    }
+    row.ok = true;
+    Ok(())
+}
+
+fn stream_markdown(rows: &[StreamRow], header: &str, verdict: &str) -> String {
+    let mut s = String::new();
+    s.push_str(header);
+    s.push_str(
+        "\n| N | max lag | seconds | rows/s | peak MB | output lines |\n\
+         |---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in rows {
+        let lag = r
+            .max_lag
+            .map_or_else(|| "none".to_string(), |l| l.to_string());
+        if !r.ok {
+            s.push_str(&format!(
+                "| {} | {lag} | failed: {} |||||\n",
+                r.n,
+                r.error.as_deref().unwrap_or("?").replace('|', "/")
+            ));
+            continue;
+        }
+        s.push_str(&format!(
+            "| {} | {lag} | {:.2} | {} | {} | {} |\n",
+            r.n,
+            r.wall,
+            fmt_opt(r.rows_per_s(), 0),
+            fmt_opt(r.peak_mb, 1),
+            r.lines,
+        ));
+    }
+    s.push('\n');
+    s.push_str(verdict);
+    s.push('\n');
+    s
+}
+
+fn run_stream(casc: &Path, quick: bool) -> anyhow::Result<Section> {
+    const MACROS: usize = 20;
+    const EPSILON: f64 = 0.2;
+    const STATES: usize = 10;
+    let (small, large) = if quick {
+        (50_000, 500_000)
+    } else {
+        (100_000, 1_000_000)
+    };
+    let dir = target_dir().join("bench-stream");
+    let params = SynthParams::paper(MACROS, EPSILON, SEED);
+    ensure_data(&dir.join("data"), &params)?;
+    let data_csv = dir.join("data").join("data.csv");
+    let block =
+        std::fs::read(&data_csv).with_context(|| format!("reading {}", data_csv.display()))?;
+    let ends: Vec<usize> = block
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'\n')
+        .map(|(i, _)| i + 1)
+        .collect();
+    if ends.is_empty() || ends.last() != Some(&block.len()) {
+        bail!(
+            "{} is empty or does not end with a newline",
+            data_csv.display()
+        );
+    }
+
+    let model_dir = dir.join("model");
+    let _ = std::fs::remove_dir_all(&model_dir);
+    let started = Instant::now();
+    let out = Command::new(casc)
+        .arg("fit")
+        .arg(&data_csv)
+        .args([
+            "--states",
+            &STATES.to_string(),
+            "--no-motifs",
+            "-q",
+            "--out",
+        ])
+        .arg(&model_dir)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("starting {}", casc.display()))?;
+    let fit_seconds = started.elapsed().as_secs_f64();
+    if !out.status.success() {
+        bail!(
+            "casc fit for the streaming model exited with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let model = model_dir.join("model.casc");
+    println!(
+        "stream: fitted {} on {} rows in {fit_seconds:.2} s",
+        model.display(),
+        ends.len()
+    );
+
+    let runs = [
+        (small, Some(STREAM_MAX_LAG)),
+        (large, Some(STREAM_MAX_LAG)),
+        (small, None),
+    ];
+    let mut rows = Vec::new();
+    for (n, max_lag) in runs {
+        let mut row = StreamRow {
+            n,
+            max_lag,
+            ok: false,
+            error: None,
+            lines: 0,
+            wall: 0.0,
+            peak_mb: None,
+        };
+        if let Err(e) = run_stream_one(casc, &model, &block, &ends, &mut row) {
+            eprintln!("stream N={n}: {e:#}");
+            row.error = Some(format!("{e:#}"));
+        }
+        println!(
+            "stream N={n} max-lag {}: {:.2} s, {} rows/s, peak {} MB, {} lines{}",
+            max_lag.map_or_else(|| "none".to_string(), |l| l.to_string()),
+            row.wall,
+            fmt_opt(row.rows_per_s(), 0),
+            fmt_opt(row.peak_mb, 1),
+            row.lines,
+            if row.ok { "" } else { " (FAILED)" }
+        );
+        rows.push(row);
+    }
+
+    let (s_lbl, l_lbl) = (count_label(small), count_label(large));
+    let peaks = match (&rows[0], &rows[1]) {
+        (a, b) if a.ok && b.ok => a.peak_mb.zip(b.peak_mb),
+        _ => None,
+    };
+    let flat = peaks.map(|(p_small, p_large)| p_large <= 1.5 * p_small);
+    let verdict = match (flat, peaks) {
+        (Some(f), Some((ps, pl))) => format!(
+            "memory flat: peak at {l_lbl} within 1.5x of peak at {s_lbl}: {f} \
+             ({pl:.1} MB vs {ps:.1} MB, ratio {:.2})",
+            pl / ps
+        ),
+        _ => format!(
+            "memory flat: peak at {l_lbl} within 1.5x of peak at {s_lbl}: unknown \
+             (a run failed or peak memory is unavailable)"
+        ),
+    };
+    let header = format!(
+        "## Streaming prediction\n\n`casc predict model.casc --stream [--max-lag L]` fed N rows \
+         through a pipe from a thread (the {} rows of the paper's benchmark with {MACROS} \
+         macro-segments, epsilon {EPSILON}, seed {SEED}, repeated; never written to disk); the \
+         model was fitted once on those rows with `casc fit --states {STATES} --no-motifs` \
+         ({fit_seconds:.2} s). Every output line is checked to be `t,state` with t = 0..N-1. \
+         Wall time from spawn to exit, peak resident memory (VmHWM) of the child{}.\n",
+        ends.len(),
+        if quick { "; quick set" } else { "" }
+    );
+    let json = json!({
+        "model_fit": {
+            "macro_segments": MACROS,
+            "epsilon": EPSILON,
+            "seed": SEED,
+            "states": STATES,
+            "rows": ends.len(),
+            "seconds": fit_seconds,
+        },
+        "rows": rows.iter().map(|r| json!({
+            "n": r.n,
+            "max_lag": r.max_lag,
+            "ok": r.ok,
+            "error": r.error,
+            "output_lines": r.lines,
+            "wall_seconds": r.wall,
+            "rows_per_second": r.rows_per_s(),
+            "peak_mb": r.peak_mb,
+        })).collect::<Vec<_>>(),
+        "memory_flat": flat,
+        "memory_flat_rule": format!("peak at {l_lbl} within 1.5x of peak at {s_lbl} (max lag {STREAM_MAX_LAG})"),
+    });
+    Ok(Section {
+        markdown: stream_markdown(&rows, &header, &verdict),
+        json,
+        all_ok: rows.iter().all(|r| r.ok),
+    })
+}
+
+fn bench(opts: BenchOptions) -> anyhow::Result<()> {
+    if opts.criterion {
+        run_criterion(opts.quick)?;
+    }
+    if !opts.e2e && !opts.stream {
+        return Ok(());
+    }
+    let target = target_dir();
+    let casc = casc_binary(&target)?;
+    let mut md = format!(
+        "# casc benchmark report{}\n\n",
+        if opts.quick { " (quick)" } else { "" }
+    );
+    let mut report = json!({
+        "quick": opts.quick,
         "casc": casc.display().to_string(),
         "seed": SEED,
-        "rows": rows.iter().map(row_json).collect::<Vec<_>>(),
     });
+    let mut failed = Vec::new();
+    if opts.e2e {
+        let section = run_e2e(&casc, opts.quick)?;
+        md.push_str(&section.markdown);
+        md.push('\n');
+        report["rows"] = section.json;
+        if !section.all_ok {
+            failed.push("end-to-end");
+        }
+    }
+    if opts.stream {
+        let section = run_stream(&casc, opts.quick)?;
+        md.push_str(&section.markdown);
+        report["stream"] = section.json;
+        if !section.all_ok {
+            failed.push("streaming");
+        }
+    }
+    std::fs::write(target.join("bench-report.md"), &md)?;
     std::fs::write(
         target.join("bench-report.json"),
         serde_json::to_string_pretty(&report)? + "\n",
@@ -487,18 +891,44 @@ fn run_e2e(quick: bool) -> anyhow::Result<()> {
         target.join("bench-report.md").display(),
         target.join("bench-report.json").display()
     );
-    if rows.iter().any(|r| !r.ok) {
-        bail!("some end-to-end runs failed (see the table)");
+    if !failed.is_empty() {
+        bail!("some {} runs failed (see the tables)", failed.join(" and "));
     }
     Ok(())
 }
 
-fn bench(opts: BenchOptions) -> anyhow::Result<()> {
-    if opts.criterion {
-        run_criterion(opts.quick)?;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_rows_repeats_the_block_and_stops_mid_block() {
+        let block = b"1,2\n3,4\n5,6\n";
+        let ends = [4, 8, 12];
+        let mut out = Vec::new();
+        write_rows(&mut out, block, &ends, 7).unwrap();
+        assert_eq!(out, b"1,2\n3,4\n5,6\n1,2\n3,4\n5,6\n1,2\n");
+        out.clear();
+        write_rows(&mut out, block, &ends, 2).unwrap();
+        assert_eq!(out, b"1,2\n3,4\n");
     }
-    if opts.e2e {
-        run_e2e(opts.quick)?;
+
+    #[test]
+    fn check_lines_counts_and_flags_the_first_bad_line() {
+        assert_eq!(check_lines(&b"0,3\n1,0\n2,12\n"[..]).unwrap(), (3, None));
+        let (n, bad) = check_lines(&b"0,3\n2,0\n2,1\n"[..]).unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(bad.as_deref(), Some("line 2: \"2,0\""));
+        let (_, bad) = check_lines(&b"0,\n"[..]).unwrap();
+        assert!(bad.is_some());
+        let (_, bad) = check_lines(&b"0,1x\n"[..]).unwrap();
+        assert!(bad.is_some());
     }
-    Ok(())
+
+    #[test]
+    fn count_labels() {
+        assert_eq!(count_label(1_000_000), "1M");
+        assert_eq!(count_label(500_000), "500k");
+        assert_eq!(count_label(1234), "1234");
+    }
 }
