@@ -28,7 +28,7 @@ impl Points<'_> {
 
 const CHUNK: usize = 2048;
 /// Largest sample the mixture is fitted on; every point is labelled afterwards.
-const SAMPLE: usize = 10_000;
+const SAMPLE: usize = 5_000;
 /// Largest sample the k-means restarts run on (an initialisation needs centres, not precision).
 const KMEANS_SAMPLE: usize = 2_000;
 const LLOYD_ITERS: usize = 20;
