@@ -21,6 +21,8 @@ const MARGIN_L: usize = 120;
 const MARGIN_R: usize = 16;
 /// Above this many rows/columns a heatmap is drawn as one embedded bitmap instead of SVG cells.
 const HEATMAP_SVG_MAX: usize = 40;
+/// Timesteps of the full-resolution detail plot drawn under the overview of a long series.
+const DETAIL: usize = 1000;
 /// Instances listed per motif in the collapsible instance table.
 const INSTANCES_LISTED: usize = 200;
 
@@ -475,7 +477,19 @@ impl ReportInput {
         if let Some(note) = &self.data_note {
             let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(note));
         }
-        self.timeline_svg(&mut h);
+        self.timeline_svg(&mut h, 0, self.n_steps);
+        if self.n_steps > 2 * PLOT_W {
+            // A full-resolution detail, starting a little before the first motif instance.
+            let first = self
+                .motifs
+                .iter()
+                .flat_map(|m| m.instances.iter().map(|i| i.start))
+                .min()
+                .unwrap_or(0);
+            let lo = first.saturating_sub(DETAIL / 8).min(self.n_steps - DETAIL);
+            let _ = writeln!(h, "<h3>Detail: timesteps {lo} to {}</h3>", lo + DETAIL - 1);
+            self.timeline_svg(&mut h, lo, lo + DETAIL);
+        }
         h.push_str("</section>\n");
 
         h.push_str("<section id=\"motifs\">\n<h2>Motifs</h2>\n");
@@ -526,7 +540,8 @@ impl ReportInput {
 
     /// Sensors (one lane each, min/max envelope per pixel column), state bands, motif lanes,
     /// time axis.
-    fn timeline_svg(&self, h: &mut String) {
+    fn timeline_svg(&self, h: &mut String, lo: usize, hi: usize) {
+        let span = hi - lo;
         let k = self.n_colors();
         let n_lanes = self.data.as_ref().map_or(0, |d| d.n);
         let lane_h = if n_lanes == 0 {
@@ -545,15 +560,15 @@ impl ReportInput {
         let axis_y = motifs_y + motifs_h + 4.0;
         let height = axis_y + 34.0;
         let width = MARGIN_L + PLOT_W + MARGIN_R;
-        let t_total = self.n_steps.max(1);
-        let xt = |t: f64| MARGIN_L as f64 + t * PLOT_W as f64 / t_total as f64;
+        let t_total = span.max(1);
+        let xt = |t: f64| MARGIN_L as f64 + (t - lo as f64) * PLOT_W as f64 / t_total as f64;
         let _ = writeln!(
             h,
             "<svg class=\"plot\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height:.0}\" width=\"{width}\" height=\"{height:.0}\" font-family=\"sans-serif\" font-size=\"12\">"
         );
 
         // State bands: merged runs in pixel space.
-        let bands = pixel_bands(&self.runs, self.n_steps, PLOT_W);
+        let bands = pixel_bands(&clip_runs(&self.runs, lo, hi), span, PLOT_W);
         let _ = writeln!(h, "<g class=\"strip\"><title>state per timestep</title>");
         for &(x0, x1, s) in &bands {
             let _ = writeln!(
@@ -589,10 +604,11 @@ impl ReportInput {
         if let Some(d) = &self.data {
             for j in 0..d.n {
                 let y0 = lanes_y + j as f64 * lane_h;
-                let (lo, hi) = finite_range(d.values.iter().skip(j).step_by(d.n).copied());
-                let pad = (hi - lo) * 0.06;
-                let (lo, hi) = (lo - pad, hi + pad);
-                let yv = |v: f64| y0 + 2.0 + (lane_h - 4.0) * (hi - v) / (hi - lo);
+                let vals = &d.values[lo * d.n..hi * d.n];
+                let (v_lo, v_hi) = finite_range(d.values.iter().skip(j).step_by(d.n).copied());
+                let pad = (v_hi - v_lo) * 0.06;
+                let (v_lo, v_hi) = (v_lo - pad, v_hi + pad);
+                let yv = |v: f64| y0 + 2.0 + (lane_h - 4.0) * (v_hi - v) / (v_hi - v_lo);
                 let name = self
                     .sensors
                     .get(j)
@@ -612,16 +628,16 @@ impl ReportInput {
                     y0 + lane_h / 2.0 + 4.0,
                     esc(&truncate(&name, 16)),
                     esc(&name),
-                    fmt_f64(lo + pad),
-                    fmt_f64(hi - pad)
+                    fmt_f64(v_lo + pad),
+                    fmt_f64(v_hi - pad)
                 );
                 let color = SENSOR_INK;
-                if self.n_steps <= 2 * PLOT_W {
-                    let mut pts = String::with_capacity(self.n_steps * 14);
-                    for t in 0..self.n_steps {
-                        let v = d.values[t * d.n + j];
+                if span <= 2 * PLOT_W {
+                    let mut pts = String::with_capacity(span * 14);
+                    for t in 0..span {
+                        let v = vals[t * d.n + j];
                         if v.is_finite() {
-                            let _ = write!(pts, "{:.1},{:.1} ", xt(t as f64 + 0.5), yv(v));
+                            let _ = write!(pts, "{:.1},{:.1} ", xt((lo + t) as f64 + 0.5), yv(v));
                         }
                     }
                     let _ = writeln!(
@@ -630,7 +646,7 @@ impl ReportInput {
                         pts.trim_end()
                     );
                 } else {
-                    let env = envelope(&d.values, d.n, j, self.n_steps, PLOT_W);
+                    let env = envelope(vals, d.n, j, span, PLOT_W);
                     let mut pts = String::with_capacity(PLOT_W * 26);
                     for (c, &(_, mx)) in env.iter().enumerate() {
                         if mx.is_finite() {
@@ -654,8 +670,27 @@ impl ReportInput {
                     }
                     let _ = writeln!(
                         h,
-                        "<polygon points=\"{}\" fill=\"{color}\" stroke=\"{color}\" stroke-width=\"0.4\" stroke-linejoin=\"round\"/>",
+                        "<polygon points=\"{}\" fill=\"{color}\" fill-opacity=\"0.42\" stroke=\"none\"/>",
                         pts.trim_end()
+                    );
+                    let mut mean_pts = String::with_capacity(PLOT_W * 13);
+                    for (c, m) in column_means(vals, d.n, j, span, PLOT_W)
+                        .into_iter()
+                        .enumerate()
+                    {
+                        if m.is_finite() {
+                            let _ = write!(
+                                mean_pts,
+                                "{:.1},{:.1} ",
+                                MARGIN_L as f64 + c as f64 + 0.5,
+                                yv(m)
+                            );
+                        }
+                    }
+                    let _ = writeln!(
+                        h,
+                        "<polyline points=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"1\"/>",
+                        mean_pts.trim_end()
                     );
                 }
             }
@@ -679,8 +714,11 @@ impl ReportInput {
             );
             let mut narrow: Vec<(f64, f64)> = Vec::new();
             for inst in &m.instances {
-                let x0 = xt(inst.start as f64);
-                let x1 = xt(inst.end as f64 + 1.0);
+                if inst.end < lo || inst.start >= hi {
+                    continue;
+                }
+                let x0 = xt(inst.start.max(lo) as f64);
+                let x1 = xt((inst.end + 1).min(hi) as f64);
                 if x1 - x0 < 4.0 || inst.stage_starts.is_empty() {
                     match narrow.last_mut() {
                         Some(last) if x0 <= last.1 + 0.5 => last.1 = last.1.max(x1),
@@ -702,6 +740,10 @@ impl ReportInput {
                         .copied()
                         .unwrap_or(inst.end + 1);
                     let state = m.states.get(si).copied().unwrap_or(0);
+                    let (ss, se) = (ss.clamp(lo, hi), se.clamp(lo, hi));
+                    if se <= ss {
+                        continue;
+                    }
                     let _ = write!(
                         h,
                         "<rect x=\"{:.2}\" y=\"{:.1}\" width=\"{:.2}\" height=\"{:.1}\" fill=\"{}\"/>",
@@ -733,7 +775,7 @@ impl ReportInput {
 
         // Recording boundaries.
         if self.recordings.len() > 1 {
-            for (name, s, _) in &self.recordings {
+            for (name, s, _) in self.recordings.iter().filter(|r| (lo..hi).contains(&r.1)) {
                 let x = xt(*s as f64);
                 let _ = writeln!(
                     h,
@@ -751,7 +793,7 @@ impl ReportInput {
             "<line x1=\"{MARGIN_L}\" x2=\"{}\" y1=\"{axis_y:.1}\" y2=\"{axis_y:.1}\" class=\"axis\"/>",
             MARGIN_L + PLOT_W
         );
-        for t in nice_ticks(self.n_steps, 10) {
+        for t in nice_ticks(lo, hi, 10) {
             let x = xt(t as f64);
             let _ = writeln!(
                 h,
@@ -767,11 +809,11 @@ impl ReportInput {
             axis_y + 31.0
         );
         h.push_str("</svg>\n");
-        if self.n_steps > PLOT_W {
+        if span > PLOT_W {
             let _ = writeln!(
                 h,
-                "<p class=\"dim small\">Each pixel column covers about {} timesteps: sensors are drawn as the band between their minimum and maximum in the column, and the state band shows the state holding most of the column's timesteps. Each sensor has its own vertical scale (hover its name for the range).</p>",
-                fmt_f64((self.n_steps as f64 / PLOT_W as f64 * 10.0).round() / 10.0)
+                "<p class=\"dim small\">Each pixel column covers about {} timesteps: sensors are drawn as the band between their minimum and maximum in the column with a line through their mean, and the state band shows the state holding most of the column's timesteps. Each sensor has its own vertical scale (hover its name for the range).</p>",
+                fmt_f64((span as f64 / PLOT_W as f64 * 10.0).round() / 10.0)
             );
         } else {
             h.push_str("<p class=\"dim small\">Each sensor has its own vertical scale (hover its name for the range).</p>\n");
@@ -1265,6 +1307,26 @@ fn envelope(values: &[f64], n: usize, j: usize, n_steps: usize, width: usize) ->
         .collect()
 }
 
+/// Per pixel column, the mean of sensor `j` over the timesteps it covers (non-finite values
+/// skipped; NaN for a column with none).
+fn column_means(values: &[f64], n: usize, j: usize, n_steps: usize, width: usize) -> Vec<f64> {
+    (0..width)
+        .map(|c| {
+            let c0 = c * n_steps / width;
+            let c1 = ((c + 1) * n_steps / width).max(c0 + 1).min(n_steps);
+            let (sum, count) = (c0..c1)
+                .map(|t| values[t * n + j])
+                .filter(|v| v.is_finite())
+                .fold((0.0, 0usize), |(s, k), v| (s + v, k + 1));
+            if count == 0 {
+                f64::NAN
+            } else {
+                sum / count as f64
+            }
+        })
+        .collect()
+}
+
 /// Mean duration (timesteps) of each stage over the instances, and mean total duration.
 fn mean_stage_durations(instances: &[InstanceView], n_stages: usize) -> (Vec<f64>, Option<f64>) {
     let mut sums = vec![0.0; n_stages];
@@ -1502,10 +1564,12 @@ fn finite_range(it: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo, hi)
 }
 
-/// Tick positions (multiples of 1, 2 or 5 times a power of ten) in `[0, n]`.
-fn nice_ticks(n: usize, target: usize) -> Vec<usize> {
+/// Tick positions in `[lo, hi]`: the multiples of a step of 1, 2 or 5 times a power of ten
+/// giving about `target` intervals.
+fn nice_ticks(lo: usize, hi: usize, target: usize) -> Vec<usize> {
+    let n = hi.saturating_sub(lo);
     if n == 0 {
-        return vec![0];
+        return vec![lo];
     }
     let raw = n as f64 / target as f64;
     let p = 10f64.powf(raw.log10().floor());
@@ -1515,7 +1579,19 @@ fn nice_ticks(n: usize, target: usize) -> Vec<usize> {
         .find(|s| *s >= raw)
         .unwrap_or(10.0 * p)
         .max(1.0) as usize;
-    (0..=n / step).map(|i| i * step).collect()
+    (lo.div_ceil(step)..=hi / step).map(|i| i * step).collect()
+}
+
+/// The runs overlapping `[lo, hi)`, clipped to it and shifted to start at 0.
+fn clip_runs(runs: &[Run], lo: usize, hi: usize) -> Vec<Run> {
+    runs.iter()
+        .filter(|r| r.end >= lo && r.start < hi)
+        .map(|r| Run {
+            start: r.start.max(lo) - lo,
+            end: r.end.min(hi - 1) - lo,
+            state: r.state,
+        })
+        .collect()
 }
 
 fn kv(h: &mut String, k: &str, v_html: &str) {
@@ -2431,16 +2507,49 @@ mod tests {
                 .collect();
             assert_eq!(mn, col.iter().copied().fold(f64::INFINITY, f64::min));
             assert_eq!(mx, col.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+            let mean = column_means(&values, 2, 1, n_steps, 10)[c];
+            assert!((mean - col.iter().sum::<f64>() / col.len() as f64).abs() < 1e-12);
         }
     }
 
     #[test]
     fn ticks_and_colours() {
         assert_eq!(
-            nice_ticks(3000, 10),
+            nice_ticks(0, 3000, 10),
             (0..=6).map(|i| i * 500).collect::<Vec<_>>()
         );
-        assert_eq!(nice_ticks(7, 10), (0..=7).collect::<Vec<_>>());
+        assert_eq!(
+            nice_ticks(1234, 2234, 10),
+            (13..=22).map(|i| i * 100).collect::<Vec<_>>()
+        );
+        let runs = [
+            Run {
+                start: 0,
+                end: 9,
+                state: 1,
+            },
+            Run {
+                start: 10,
+                end: 30,
+                state: 2,
+            },
+        ];
+        assert_eq!(
+            clip_runs(&runs, 5, 12),
+            vec![
+                Run {
+                    start: 0,
+                    end: 4,
+                    state: 1
+                },
+                Run {
+                    start: 5,
+                    end: 6,
+                    state: 2
+                }
+            ]
+        );
+        assert_eq!(nice_ticks(0, 7, 10), (0..=7).collect::<Vec<_>>());
         assert_eq!(diverging(0.0), "#ffffff");
         assert_eq!(diverging(1.0), "#b2182b");
         assert_eq!(diverging(-5.0), "#2166ac");
@@ -2513,6 +2622,11 @@ mod tests {
             "one rect per pixel run at most"
         );
         assert_eq!(h.matches("<polygon").count(), n, "one envelope per sensor");
+        assert_eq!(
+            h.matches("<polyline").count(),
+            2 * n,
+            "a mean line per sensor, and a line per sensor in the detail"
+        );
         eprintln!("1M-step page: {} bytes", h.len());
     }
 }
