@@ -550,7 +550,7 @@ impl ReportInput {
             (420.0 / n_lanes as f64).clamp(22.0, 72.0)
         };
         let strip_h = 22.0;
-        let top = 8.0;
+        let top = if self.recordings.len() > 1 { 24.0 } else { 8.0 };
         let strip_y = top;
         let lanes_y = strip_y + strip_h + 6.0;
         let lanes_h = lane_h * n_lanes as f64;
@@ -773,16 +773,23 @@ impl ReportInput {
             }
         }
 
-        // Recording boundaries.
+        // Recording boundaries, named above the state strip.
         if self.recordings.len() > 1 {
-            for (name, s, _) in self.recordings.iter().filter(|r| (lo..hi).contains(&r.1)) {
-                let x = xt(*s as f64);
+            for (name, s, _) in self.recordings.iter().filter(|r| r.1 < hi && r.2 > lo) {
+                let x = xt((*s).max(lo) as f64);
+                if *s >= lo {
+                    let _ = writeln!(
+                        h,
+                        "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{:.1}\" y2=\"{axis_y:.1}\" class=\"rec\"/>",
+                        strip_y - 16.0
+                    );
+                }
                 let _ = writeln!(
                     h,
-                    "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{strip_y}\" y2=\"{axis_y:.1}\" class=\"rec\"/><text x=\"{:.1}\" y=\"{:.1}\" class=\"reclab\">{}</text>",
-                    x + 3.0,
-                    strip_y - 1.0 + strip_h,
-                    esc(&truncate(name, 24))
+                    "<text x=\"{:.1}\" y=\"{:.1}\" class=\"reclab\">{}</text>",
+                    x + 4.0,
+                    strip_y - 5.0,
+                    esc(&truncate(name, 32))
                 );
             }
         }
@@ -1908,7 +1915,7 @@ nav a{color:#0969da;text-decoration:none}
 svg.plot{max-width:100%;height:auto;display:block}
 svg .lab{fill:#1b1f24;font-size:12px}svg .tick{fill:#57606a;font-size:11px}
 svg .axis{stroke:#57606a;stroke-width:1}svg .sep{stroke:#d0d7de;stroke-width:1}
-svg .lane{fill:#f6f8fa;stroke:#d0d7de}svg .rec{stroke:#24292f;stroke-dasharray:4 3}svg .reclab{fill:#24292f;font-size:11px}
+svg .lane{fill:#f6f8fa;stroke:#d0d7de}svg .rec{stroke:#24292f;stroke-dasharray:4 3}svg .reclab{fill:#24292f;font-size:12px;font-weight:600}
 svg .block{stroke:#24292f;stroke-width:1.2}
 table{border-collapse:collapse;margin:4px 0 10px}
 table.data th,table.data td{border-bottom:1px solid #d8dee4;padding:3px 8px;text-align:left}
