@@ -427,13 +427,16 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
     candidates.push(("gmm".into(), labels));
     tracing::info!("gmm initialisation done");
     let moments = crate::init::LocalMoments::new(data.values(), n);
-    for h in LOCAL_HALF_WIDTHS {
-        let (feats, f) = moments.features(&ranges, &starts, h);
-        let labels =
-            crate::init::kmeans_labels(&feats, f, k, params.init_restarts(), params.seed());
-        candidates.push((format!("local-moments-{h}"), labels));
-        tracing::info!(h, "local-moment initialisation done");
-    }
+    let local: Vec<(String, Vec<usize>)> = LOCAL_HALF_WIDTHS
+        .par_iter()
+        .map(|&h| {
+            let (feats, f) = moments.features(&ranges, &starts, h);
+            let restarts = params.init_restarts().div_ceil(2);
+            let labels = crate::init::kmeans_labels(&feats, f, k, restarts, params.seed());
+            (format!("local-moments-{h}"), labels)
+        })
+        .collect();
+    candidates.extend(local);
     let candidates: Vec<(String, Vec<usize>)> = candidates
         .into_iter()
         .map(|(name, labels)| {
@@ -467,20 +470,29 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
     let prefix = engine.prefix(SCREEN_STEPS).filter(|p| p.n_windows() >= k);
     let screen_engine = prefix.as_ref().unwrap_or(&engine);
     let screen_len = screen_engine.full.len();
+    // Candidates are independent: screen them in parallel, each with its own cost buffer.
+    let screened: Vec<Result<(PhaseOutcome, Vec<IterationDiagnostics>), FitError>> = candidates
+        .par_iter()
+        .map(|(_, assignment)| {
+            let mut log = Vec::new();
+            let mut buf = vec![0.0; screen_len * k];
+            let out = run_phase(
+                screen_engine,
+                1,
+                screen,
+                assignment[..screen_len].to_vec(),
+                None,
+                rng.clone(),
+                &mut buf,
+                &mut log,
+            )?;
+            Ok((out, log))
+        })
+        .collect();
     let mut best: Option<(usize, PhaseOutcome, Vec<IterationDiagnostics>)> = None;
     let mut starts_full = Vec::with_capacity(candidates.len());
-    for (i, (name, assignment)) in candidates.into_iter().enumerate() {
-        let mut log = Vec::new();
-        let out = run_phase(
-            screen_engine,
-            1,
-            screen,
-            assignment[..screen_len].to_vec(),
-            None,
-            rng.clone(),
-            &mut costs[..screen_len * k],
-            &mut log,
-        )?;
+    for (i, ((name, assignment), result)) in candidates.into_iter().zip(screened).enumerate() {
+        let (out, log) = result?;
         starts_full.push(assignment);
         tracing::info!(candidate = %name, objective = out.objective, "screened initialisation");
         init_diag.candidates.push((name, out.objective));
