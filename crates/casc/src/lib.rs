@@ -19,6 +19,7 @@
 
 pub mod data;
 pub mod output;
+pub mod report;
 
 pub use casc_eval as eval;
 pub use casc_fit::{

@@ -61,6 +61,11 @@ enum Command {
         Exit codes: 0 success, 2 usage or parameter error, 3 input data error, 4 numerical failure, 1 other."
     )]
     Select(SelectArgs),
+    /// Write report.html (sensors with state bands, motifs, dependency networks, run summary)
+    /// for an existing output folder of `casc fit`.
+    #[command(after_help = "Example:\n  casc report out/\n\n\
+        Exit codes: 0 success, 3 missing or malformed output files, 1 other.")]
+    Report(ReportArgs),
     /// Score a predicted assignment against the truth (Hungarian matching, F1, accuracy).
     #[command(
         after_help = "Example:\n  casc score data/truth.csv out/assignments.csv --motif-mask data/motif.csv\n\n\
@@ -125,6 +130,9 @@ struct FitArgs {
     /// Output folder (created if missing).
     #[arg(long, short)]
     out: PathBuf,
+    /// Also write report.html (an overview to open in a browser) into the output folder.
+    #[arg(long)]
+    report: bool,
     /// Print nothing on success.
     #[arg(short, long)]
     quiet: bool,
@@ -151,6 +159,12 @@ struct PredictArgs {
     /// Print nothing on success.
     #[arg(short, long)]
     quiet: bool,
+}
+
+#[derive(Args, Debug)]
+struct ReportArgs {
+    /// An output folder written by `casc fit`.
+    dir: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -330,6 +344,7 @@ fn main() -> ExitCode {
         Command::Score(a) => run_score(a),
         Command::Predict(a) => run_predict(a),
         Command::Inspect(a) => run_inspect(a),
+        Command::Report(a) => run_report(&a.dir, false),
         Command::Select(a) => run_select(a),
     };
     match result {
@@ -369,6 +384,17 @@ fn run_fit(a: FitArgs) -> Result<(), Failure> {
         .with_context(|| format!("writing results into {}", a.out.display()))?;
     if !a.quiet {
         print_summary(&series, &fit, &a.out);
+    }
+    if a.report {
+        run_report(&a.out, a.quiet)?;
+    }
+    Ok(())
+}
+
+fn run_report(dir: &Path, quiet: bool) -> Result<(), Failure> {
+    let path = casc::report::write_report(dir).map_err(|e| fail(3)(e.into()))?;
+    if !quiet {
+        println!("  report in {}", path.display());
     }
     Ok(())
 }
