@@ -406,14 +406,21 @@ impl ReportInput {
         let mut n = None;
         for p in &inputs {
             let given = PathBuf::from(p);
-            let candidates = [
+            // As given (absolute, or relative to the current directory), then inside the
+            // output folder, then relative to each folder above it (where the fit may have run).
+            let mut candidates = vec![
                 given.clone(),
                 dir.join(&given),
                 dir.join(given.file_name().unwrap_or_default()),
             ];
+            if given.is_relative()
+                && let Ok(abs) = std::path::absolute(dir)
+            {
+                candidates.extend(abs.ancestors().skip(1).map(|a| a.join(&given)));
+            }
             let Some(path) = candidates.iter().find(|c| c.is_file()) else {
                 return Err(format!(
-                    "sensor values not shown: the data file {p} was not found"
+                    "sensor values not shown: the data file {p} was not found (a relative path is looked up from the current directory, the output folder and the folders above it)"
                 ));
             };
             let t = read_table(path, self.sensors.len(), self.recordings.len() > 1)
@@ -819,10 +826,15 @@ impl ReportInput {
         if span > PLOT_W {
             let _ = writeln!(
                 h,
-                "<p class=\"dim small\">Each pixel column covers about {} timesteps: sensors are drawn as the band between their minimum and maximum in the column with a line through their mean, and the state band shows the state holding most of the column's timesteps. Each sensor has its own vertical scale (hover its name for the range).</p>",
-                fmt_f64((span as f64 / PLOT_W as f64 * 10.0).round() / 10.0)
+                "<p class=\"dim small\">Each pixel column covers about {} timesteps: {}the state band shows the state holding most of the column's timesteps.</p>",
+                fmt_f64((span as f64 / PLOT_W as f64 * 10.0).round() / 10.0),
+                if self.data.is_some() {
+                    "sensors are drawn as the band between their minimum and maximum in the column with a line through their mean (each sensor on its own vertical scale: hover its name for the range), and "
+                } else {
+                    ""
+                }
             );
-        } else {
+        } else if self.data.is_some() {
             h.push_str("<p class=\"dim small\">Each sensor has its own vertical scale (hover its name for the range).</p>\n");
         }
     }
@@ -924,7 +936,7 @@ impl ReportInput {
         }
         let _ = writeln!(
             h,
-            "<p>Each state's precision matrix (inverse covariance{}): a non-zero off-diagonal entry links two sensors given all the others. Colours are symmetric around 0, the same scale for every state; entries beyond &#177;{} (mostly the diagonal) are drawn at full colour. Hover a cell for its value.</p>",
+            "<p>Each state's precision matrix (inverse covariance{}): a non-zero off-diagonal entry links two sensors given all the others. Colours are symmetric around 0, the same scale for every state; entries beyond &#177;{} (mostly the diagonal) are drawn at full colour.{}</p>",
             if self.window > 1 {
                 format!(
                     " of {} stacked consecutive observations; the blocks are the time lags, sensor <i>name</i>[t+j] is the observation j steps later",
@@ -933,7 +945,12 @@ impl ReportInput {
             } else {
                 String::new()
             },
-            fmt_sig(scale)
+            fmt_sig(scale),
+            if d <= HEATMAP_SVG_MAX {
+                " Hover a cell for its value (states.json has them all)."
+            } else {
+                " The exact values are in states.json."
+            }
         );
         colorbar(h, scale);
         let labels: Vec<String> = (0..self.window)
@@ -1361,7 +1378,11 @@ fn mean_stage_durations(instances: &[InstanceView], n_stages: usize) -> (Vec<f64
 }
 
 fn heatmap_svg(h: &mut String, p: &[f64], d: usize, window: usize, labels: &[String], scale: f64) {
-    let cell = (220 / d.max(1)).clamp(2, 22) as f64;
+    let cell = if d <= 10 {
+        22.0
+    } else {
+        (360 / d).clamp(2, 22) as f64
+    };
     let show_labels = cell >= 9.0;
     let font = (cell - 2.0).min(11.0);
     let max_label = labels
@@ -1945,8 +1966,15 @@ mod tests {
     const EVIL: &str = "<b>&\"";
 
     /// Checks that every non-void tag is closed in order, attributes are quoted, and text has
-    /// no raw `<` and only well-formed entities. Returns the number of elements seen.
-    fn check_well_formed(h: &str) -> usize {
+    /// no raw `<` and only well-formed entities. Returns the number of elements seen, or what is wrong.
+    fn check_well_formed(h: &str) -> Result<usize, String> {
+        macro_rules! ensure {
+            ($c:expr, $($t:tt)*) => {
+                if !$c {
+                    return Err(format!($($t)*));
+                }
+            };
+        }
         const VOID: [&str; 7] = ["meta", "br", "hr", "img", "input", "link", "wbr"];
         let b = h.as_bytes();
         let mut stack: Vec<String> = Vec::new();
@@ -1961,7 +1989,7 @@ mod tests {
                         } else {
                             ">"
                         };
-                        i += h[i..].find(end).expect("unterminated declaration") + end.len();
+                        i += h[i..].find(end).ok_or("unterminated declaration")? + end.len();
                         continue;
                     }
                     let close = b.get(i + 1) == Some(&b'/');
@@ -1971,7 +1999,7 @@ mod tests {
                         j += 1;
                     }
                     let name = h[start..j].to_ascii_lowercase();
-                    assert!(
+                    ensure!(
                         !name.is_empty(),
                         "raw < at byte {i}: {}",
                         &h[i..(i + 40).min(h.len())]
@@ -1983,18 +2011,18 @@ mod tests {
                             (None, b'"') | (None, b'\'') => quote = Some(b[j]),
                             (Some(q), c) if c == q => quote = None,
                             (None, b'>') => break,
-                            (None, b'<') => panic!("< inside tag {name} at byte {j}"),
+                            (None, b'<') => return Err(format!("< inside tag {name} at byte {j}")),
                             _ => {}
                         }
                         j += 1;
                     }
-                    assert!(j < b.len(), "unterminated tag {name}");
+                    ensure!(j < b.len(), "unterminated tag {name}");
                     let self_closing = b[j - 1] == b'/';
                     if close {
                         let top = stack
                             .pop()
-                            .unwrap_or_else(|| panic!("</{name}> closes nothing"));
-                        assert_eq!(top, name, "</{name}> closes <{top}> at byte {i}");
+                            .ok_or_else(|| format!("</{name}> closes nothing"))?;
+                        ensure!(top == name, "</{name}> closes <{top}> at byte {i}");
                     } else {
                         elements += 1;
                         if !self_closing && !VOID.contains(&name.as_str()) {
@@ -2003,24 +2031,24 @@ mod tests {
                     }
                     i = j + 1;
                     if name == "style" && !close {
-                        i += h[i..].find("</style>").expect("unclosed style");
+                        i += h[i..].find("</style>").ok_or("unclosed style")?;
                     }
                 }
                 b'&' => {
-                    let semi = h[i..].find(';').expect("& without ;");
+                    let semi = h[i..].find(';').ok_or("& without ;")?;
                     let ent = &h[i + 1..i + semi];
                     let ok = ["amp", "lt", "gt", "quot"].contains(&ent)
                         || (ent.starts_with('#')
                             && ent[1..].chars().all(|c| c.is_ascii_digit())
                             && ent.len() > 1);
-                    assert!(ok, "bad entity &{ent}; at byte {i}");
+                    ensure!(ok, "bad entity &{ent}; at byte {i}");
                     i += semi + 1;
                 }
                 _ => i += 1,
             }
         }
-        assert!(stack.is_empty(), "unclosed: {stack:?}");
-        elements
+        ensure!(stack.is_empty(), "unclosed: {stack:?}");
+        Ok(elements)
     }
 
     #[allow(clippy::needless_range_loop)] // fills both triangles by index
@@ -2146,7 +2174,7 @@ mod tests {
     #[test]
     fn page_is_well_formed() {
         let h = render_small();
-        assert!(check_well_formed(&h) > 100);
+        assert!(check_well_formed(&h).unwrap() > 100);
         assert!(h.starts_with("<!DOCTYPE html>"));
         assert!(!h.contains("<script"), "no script");
         assert!(
@@ -2171,13 +2199,14 @@ mod tests {
             "<div>",
             "<p>&foo;</p>",
             "</p>",
+            "<p a=\"x>",
+            "<style>p{}",
         ] {
-            let r = std::panic::catch_unwind(|| check_well_formed(bad));
-            assert!(r.is_err(), "{bad} accepted");
+            assert!(check_well_formed(bad).is_err(), "{bad} accepted");
         }
         assert_eq!(
             check_well_formed("<p a=\"x>y\">&amp;<br><svg><rect/></svg></p>"),
-            4
+            Ok(4)
         );
     }
 
@@ -2297,7 +2326,7 @@ mod tests {
         let path = write_report(&dir).unwrap();
         assert_eq!(path, dir.join("report.html"));
         let h = std::fs::read_to_string(&path).unwrap();
-        check_well_formed(&h);
+        check_well_formed(&h).unwrap();
         assert_eq!(h.matches("<polyline").count(), 3, "one line per sensor");
         assert!(!h.contains("class=\"note\""));
         // Recording boundary drawn for the second recording.
@@ -2306,7 +2335,7 @@ mod tests {
         // The data file gone: the page is still written and says why.
         std::fs::remove_file(dir.join("data.csv")).unwrap();
         let h = std::fs::read_to_string(write_report(&dir).unwrap()).unwrap();
-        check_well_formed(&h);
+        check_well_formed(&h).unwrap();
         assert!(!h.contains("<polyline") && !h.contains("<polygon"));
         assert!(
             h.contains("class=\"note\">sensor values not shown: the data file"),
@@ -2568,6 +2597,33 @@ mod tests {
     }
 
     #[test]
+    fn large_precision_matrices_are_drawn_as_one_bitmap() {
+        let n = 21; // window 2: 42 x 42, above HEATMAP_SVG_MAX
+        let d = 2 * n;
+        let sensors: Vec<String> = (0..n).map(|j| format!("s{j}")).collect();
+        let states = json!({"sensors": sensors, "window": 2, "standardization": null,
+            "states": [{"state": 0, "timesteps": 10, "nonzeros": d, "mean": vec![0.0; d], "precision": sym(d, 1)}]})
+        .to_string();
+        let summary = json!({"n_steps": 10, "bic": 1.0}).to_string();
+        let input = ReportInput::from_parts(
+            &summary,
+            &states,
+            "[]",
+            "start,end,state,motif\n0,9,0,\n",
+            None,
+        )
+        .unwrap();
+        let h = input.render();
+        check_well_formed(&h).unwrap();
+        assert_eq!(h.matches("data:image/bmp;base64,").count(), 1);
+        assert!(!h.contains("s0[t+1] / "), "no per-cell titles");
+        let bmp = bmp_data(&vec![0.0; d * d], d, 1.0);
+        assert_eq!(bmp.len(), 54 + d * (3 * d).div_ceil(4) * 4);
+        assert_eq!(&bmp[54..57], &[255, 255, 255], "zero is white");
+        assert!(h.contains("The exact values are in states.json."));
+    }
+
+    #[test]
     fn a_million_steps_give_a_small_page() {
         let n_steps = 1_000_000;
         let n = 5;
@@ -2615,7 +2671,7 @@ mod tests {
         )
         .unwrap();
         let h = input.render();
-        check_well_formed(&h);
+        check_well_formed(&h).unwrap();
         assert!(h.len() < 10_000_000, "{} bytes", h.len());
         assert!(
             h.len() < 1_000_000,
