@@ -18,7 +18,7 @@ const PLOT_W: usize = 1200;
 /// Left margin of the timeline (sensor names).
 const MARGIN_L: usize = 120;
 /// Right margin of the timeline.
-const MARGIN_R: usize = 16;
+const MARGIN_R: usize = 36;
 /// Above this many rows/columns a heatmap is drawn as one embedded bitmap instead of SVG cells.
 const HEATMAP_SVG_MAX: usize = 40;
 /// Timesteps of the full-resolution detail plot drawn under the overview of a long series.
@@ -612,7 +612,7 @@ impl ReportInput {
             for j in 0..d.n {
                 let y0 = lanes_y + j as f64 * lane_h;
                 let vals = &d.values[lo * d.n..hi * d.n];
-                let (v_lo, v_hi) = finite_range(d.values.iter().skip(j).step_by(d.n).copied());
+                let (v_lo, v_hi) = finite_range(vals.iter().skip(j).step_by(d.n).copied());
                 let pad = (v_hi - v_lo) * 0.06;
                 let (v_lo, v_hi) = (v_lo - pad, v_hi + pad);
                 let yv = |v: f64| y0 + 2.0 + (lane_h - 4.0) * (v_hi - v) / (v_hi - v_lo);
@@ -835,7 +835,7 @@ impl ReportInput {
                 }
             );
         } else if self.data.is_some() {
-            h.push_str("<p class=\"dim small\">Each sensor has its own vertical scale (hover its name for the range).</p>\n");
+            h.push_str("<p class=\"dim small\">Each sensor has its own vertical scale, fitted to the timesteps shown (hover its name for the range).</p>\n");
         }
     }
 
