@@ -264,7 +264,12 @@ impl ReportInput {
                 match row {
                     Json::Arr(cells) if cells.len() == d => {
                         for (c, v) in cells.iter().enumerate() {
-                            precision.push(v.as_f64().ok_or_else(|| {
+                            // null is how a non-finite value is written: drawn white.
+                            let x = match v {
+                                Json::Null => Some(f64::NAN),
+                                other => other.as_f64(),
+                            };
+                            precision.push(x.ok_or_else(|| {
                                 st(format!("states[{i}].precision[{r}][{c}] is not a number"))
                             })?);
                         }
@@ -2617,6 +2622,18 @@ mod tests {
         check_well_formed(&h).unwrap();
         assert_eq!(h.matches("data:image/bmp;base64,").count(), 1);
         assert!(!h.contains("s0[t+1] / "), "no per-cell titles");
+        let with_null = states.replacen("1.5", "null", 1);
+        assert_ne!(with_null, states);
+        let h = ReportInput::from_parts(
+            &summary,
+            &with_null,
+            "[]",
+            "start,end,state,motif\n0,9,0,\n",
+            None,
+        )
+        .unwrap()
+        .render();
+        check_well_formed(&h).unwrap();
         let bmp = bmp_data(&vec![0.0; d * d], d, 1.0);
         assert_eq!(bmp.len(), 54 + d * (3 * d).div_ceil(4) * 4);
         assert_eq!(&bmp[54..57], &[255, 255, 255], "zero is white");
