@@ -30,8 +30,8 @@ const INSTANCES_LISTED: usize = 200;
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    /// A file the report needs could not be read.
-    #[error("cannot read {}: {source} (is this a `casc fit` output folder?)", path.display())]
+    /// A file the report needs could not be read (the I/O error is the `source`).
+    #[error("cannot read {} (is this a `casc fit` output folder?)", path.display())]
     Missing {
         /// The file.
         path: PathBuf,
@@ -46,8 +46,8 @@ pub enum ReportError {
         /// What is wrong, and where.
         message: String,
     },
-    /// `report.html` could not be written.
-    #[error("cannot write {}: {source}", path.display())]
+    /// `report.html` could not be written (the I/O error is the `source`).
+    #[error("cannot write {}", path.display())]
     Write {
         /// The file.
         path: PathBuf,
