@@ -568,12 +568,8 @@ fn run_generate(a: GenerateArgs) -> Result<(), Failure> {
     let data = casc::eval::synth::generate(&params).map_err(|e| fail(2)(e.into()))?;
     data.write_dir(&a.out)
         .with_context(|| format!("writing into {}", a.out.display()))?;
-    write_file(
-        &a.out,
-        "params.json",
-        &serde_json::to_string_pretty(&params).map_err(anyhow::Error::from)?,
-    )
-    .context("writing params.json")?;
+    // The same bytes as the checked-in fixtures' params.json.
+    write_file(&a.out, "params.json", &params.to_json()).context("writing params.json")?;
     println!(
         "wrote {} timesteps x {} sensors to {}",
         data.n_steps(),
