@@ -45,9 +45,10 @@ fn phase_two_repairs_corrupted_motif_segments() {
             .iter()
             .filter(|s| s.in_motif && s.mixed_with.is_some_and(|m| m != s.state))
         {
-            for t in seg.start..seg.start + seg.len {
+            let span = seg.start..seg.start + seg.len;
+            for (&pred, &truth) in a[span.clone()].iter().zip(&data.truth[span]) {
                 total += 1;
-                ok += usize::from(true_of(a[t]) == Some(data.truth[t]));
+                ok += usize::from(true_of(pred) == Some(truth));
             }
         }
         ok as f64 / total as f64
