@@ -34,18 +34,35 @@ pub const COVARIANCE_RIDGE: f64 = 1e-8;
 
 /// The costs of every timestep under every state, recording by recording (row-major `T x K`).
 pub(crate) fn costs_for(series: &Series, scorers: &[StateScorer]) -> Vec<f64> {
+    let mut costs = vec![0.0; series.n_steps() * scorers.len()];
+    costs_into(
+        series.values(),
+        series.n_sensors(),
+        &series.ranges(),
+        scorers,
+        &mut costs,
+    );
+    costs
+}
+
+/// Fills `out` (row-major `T x K`) with the costs of `x` (row-major `T x n`), recording by
+/// recording, so that no window spans a boundary and each recording's tail gets its marginal.
+fn costs_into(
+    x: &[f64],
+    n: usize,
+    ranges: &[Range<usize>],
+    scorers: &[StateScorer],
+    out: &mut [f64],
+) {
     let k = scorers.len();
-    let n = series.n_sensors();
-    let mut costs = vec![0.0; series.n_steps() * k];
-    for r in series.recordings() {
+    for r in ranges {
         casc_segment::cost_matrix_into(
-            &series.values()[r.range.start * n..r.range.end * n],
+            &x[r.start * n..r.end * n],
             n,
             scorers,
-            &mut costs[r.range.start * k..r.range.end * k],
+            &mut out[r.start * k..r.end * k],
         );
     }
-    costs
 }
 
 /// Plain Viterbi assignment, recording by recording (no switching penalty across a boundary).
@@ -326,16 +343,7 @@ impl Engine<'_> {
     }
 
     fn costs(&self, scorers: &[StateScorer], out: &mut [f64]) {
-        let k = self.k;
-        let n = self.n;
-        for r in &self.ranges {
-            casc_segment::cost_matrix_into(
-                &self.x[r.start * n..r.end * n],
-                n,
-                scorers,
-                &mut out[r.start * k..r.end * k],
-            );
-        }
+        costs_into(self.x, self.n, &self.ranges, scorers, out);
     }
 }
 
