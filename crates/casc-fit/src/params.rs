@@ -169,15 +169,30 @@ impl FitParams {
                 "must be at least 1",
             ));
         }
+        // The stage crates check again; their errors name their own parameter.
         let glasso = GlassoParams::new(self.lambda)
             .check()
-            .map_err(|e| ParamError::new("lambda", self.lambda, e.to_string()))?;
+            .map_err(|e| match e {
+                casc_glasso::GlassoError::InvalidParameter {
+                    name,
+                    value,
+                    allowed,
+                } => ParamError::new(name, value, allowed),
+                other => ParamError::new("lambda", self.lambda, other.to_string()),
+            })?;
         let motif = MotifParams::new(self.beta)
             .gamma(self.gamma)
             .min_instances(self.motif_min_instances)
             .max_motifs(self.max_motifs)
             .check()
-            .map_err(|e| ParamError::new("gamma", self.gamma, e.to_string()))?;
+            .map_err(|e| match e {
+                casc_motif::MotifError::InvalidParameter {
+                    name,
+                    value,
+                    allowed,
+                } => ParamError::new(name, value, allowed),
+                other => ParamError::new("gamma", self.gamma, other.to_string()),
+            })?;
         Ok(ValidFitParams {
             raw: self.clone(),
             glasso,
