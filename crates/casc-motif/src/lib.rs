@@ -329,12 +329,6 @@ pub fn motif_score(motif: &[usize], n_instances: usize, segment_states: &[usize]
     2.0 * n * (n.ln() - (l as f64).ln() - sum_lp)
 }
 
-/// A motif to decode, with the p-value reported for it.
-struct ToDecode {
-    states: Vec<usize>,
-    p_value: f64,
-}
-
 /// Decodes, scores, greedily assigns and re-scores (7.4-7.6).
 fn decode_and_assign(
     costs: &[f64],
@@ -342,7 +336,7 @@ fn decode_and_assign(
     plain: &[usize],
     recordings: &[Range<usize>],
     segment_states: &[usize],
-    motifs: &[ToDecode],
+    motifs: &[Candidate],
     params: &ValidMotifParams,
 ) -> (Vec<usize>, Vec<Motif>) {
     let input = HmmInput {
@@ -464,20 +458,13 @@ pub fn motif_step(
     validate(costs, k, plain, recordings)?;
     let candidates = find_candidates(k, plain, recordings, params);
     let segment_states = collapse(plain, recordings).states;
-    let to_decode: Vec<ToDecode> = candidates
-        .iter()
-        .map(|c| ToDecode {
-            states: c.states.clone(),
-            p_value: c.p_value,
-        })
-        .collect();
     let (assignment, motifs) = decode_and_assign(
         costs,
         k,
         plain,
         recordings,
         &segment_states,
-        &to_decode,
+        &candidates,
         params,
     );
     Ok(MotifStep {
@@ -546,20 +533,13 @@ pub fn apply_motifs(
             }
         })
         .collect();
-    let to_decode: Vec<ToDecode> = candidates
-        .iter()
-        .map(|c| ToDecode {
-            states: c.states.clone(),
-            p_value: c.p_value,
-        })
-        .collect();
     let (assignment, kept) = decode_and_assign(
         costs,
         k,
         plain,
         recordings,
         &collapsed.states,
-        &to_decode,
+        &candidates,
         params,
     );
     Ok(MotifStep {
