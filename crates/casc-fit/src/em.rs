@@ -80,40 +80,40 @@ pub(crate) fn plain_assignment(
 }
 
 /// What one M-step produced for one state.
-struct StateFit {
-    mean: Vec<f64>,
-    precision: Mat<f64>,
-    warm: Option<WarmStart>,
-    admm_iterations: usize,
-    admm_converged: bool,
-    theta_fallback: bool,
+pub(crate) struct StateFit {
+    pub(crate) mean: Vec<f64>,
+    pub(crate) precision: Mat<f64>,
+    pub(crate) warm: Option<WarmStart>,
+    pub(crate) admm_iterations: usize,
+    pub(crate) admm_converged: bool,
+    pub(crate) theta_fallback: bool,
 }
 
 /// Empirical statistics of one state's windows.
 #[derive(Clone)]
-struct StateStats {
-    count: usize,
-    mean: Vec<f64>,
-    cov: Mat<f64>,
+pub(crate) struct StateStats {
+    pub(crate) count: usize,
+    pub(crate) mean: Vec<f64>,
+    pub(crate) cov: Mat<f64>,
 }
 
-struct Engine<'a> {
-    x: &'a [f64],
-    n: usize,
-    w: usize,
-    d: usize,
-    k: usize,
-    ranges: Vec<Range<usize>>,
+pub(crate) struct Engine<'a> {
+    pub(crate) x: &'a [f64],
+    pub(crate) n: usize,
+    pub(crate) w: usize,
+    pub(crate) d: usize,
+    pub(crate) k: usize,
+    pub(crate) ranges: Vec<Range<usize>>,
     /// Whether timestep `t` starts a full window inside its recording.
-    full: Vec<bool>,
-    params: &'a ValidFitParams,
+    pub(crate) full: Vec<bool>,
+    pub(crate) params: &'a ValidFitParams,
 }
 
 impl Engine<'_> {
     /// The engine restricted to roughly the first `steps` timesteps (whole recordings, and the
     /// recording that crosses `steps` cut there but kept at least one window long); `None` when
     /// that is already the whole series.
-    fn prefix(&self, steps: usize) -> Option<Self> {
+    pub(crate) fn prefix(&self, steps: usize) -> Option<Self> {
         let mut ranges = Vec::new();
         for r in &self.ranges {
             if r.start >= steps {
@@ -140,15 +140,15 @@ impl Engine<'_> {
         })
     }
 
-    fn n_windows(&self) -> usize {
+    pub(crate) fn n_windows(&self) -> usize {
         self.full.iter().filter(|f| **f).count()
     }
 
-    fn window(&self, t: usize) -> &[f64] {
+    pub(crate) fn window(&self, t: usize) -> &[f64] {
         &self.x[t * self.n..t * self.n + self.d]
     }
 
-    fn stats(&self, assignment: &[usize]) -> Vec<Option<StateStats>> {
+    pub(crate) fn stats(&self, assignment: &[usize]) -> Vec<Option<StateStats>> {
         let mut idx: Vec<Vec<usize>> = vec![Vec::new(); self.k];
         for (t, &s) in assignment.iter().enumerate() {
             if self.full[t] {
@@ -332,7 +332,7 @@ impl Engine<'_> {
             .collect())
     }
 
-    fn scorers(&self, fits: &[StateFit]) -> Result<Vec<StateScorer>, FitError> {
+    pub(crate) fn scorers(&self, fits: &[StateFit]) -> Result<Vec<StateScorer>, FitError> {
         fits.iter()
             .enumerate()
             .map(|(s, f)| {
@@ -342,21 +342,21 @@ impl Engine<'_> {
             .collect()
     }
 
-    fn costs(&self, scorers: &[StateScorer], out: &mut [f64]) {
+    pub(crate) fn costs(&self, scorers: &[StateScorer], out: &mut [f64]) {
         costs_into(self.x, self.n, &self.ranges, scorers, out);
     }
 }
 
 /// Where the loop ended.
-struct PhaseOutcome {
-    assignment: Vec<usize>,
-    fits: Vec<StateFit>,
-    motifs: Vec<Motif>,
-    converged: bool,
+pub(crate) struct PhaseOutcome {
+    pub(crate) assignment: Vec<usize>,
+    pub(crate) fits: Vec<StateFit>,
+    pub(crate) motifs: Vec<Motif>,
+    pub(crate) converged: bool,
     /// Objective (costs plus switching penalties) of `assignment` under `fits`.
-    objective: f64,
+    pub(crate) objective: f64,
     /// The rest of the re-seeding random stream, for a phase that continues this one.
-    rng: ChaCha8Rng,
+    pub(crate) rng: ChaCha8Rng,
 }
 
 /// Fits the model to a series: initialisation, phase 1 (TICC) and, unless disabled, phase 2 (motifs).
@@ -538,6 +538,16 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
         )?
     };
     let phase1_seconds = p1_start.elapsed().as_secs_f64();
+    let sm_start = Instant::now();
+    let mut split_merge_trials = Vec::new();
+    let phase1 = if params.split_merge() {
+        crate::split_merge::refine(&engine, phase1, &mut costs, &mut split_merge_trials)?
+    } else {
+        phase1
+    };
+    let split_merge_seconds = params
+        .split_merge()
+        .then(|| sm_start.elapsed().as_secs_f64());
     let phase1_assignment = phase1.assignment.clone();
     let phase1_converged = phase1.converged;
 
@@ -615,11 +625,13 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
         diagnostics: FitDiagnostics {
             init: init_diag,
             iterations,
+            split_merge: split_merge_trials,
             phase1_converged,
             phase2_converged,
             seconds: Timing {
                 init: init_seconds,
                 phase1: phase1_seconds,
+                split_merge: split_merge_seconds,
                 phase2: phase2_seconds,
                 total: total_seconds,
             },
@@ -628,7 +640,7 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn run_phase(
+pub(crate) fn run_phase(
     engine: &Engine<'_>,
     phase: u8,
     max_iters: usize,

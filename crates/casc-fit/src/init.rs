@@ -206,7 +206,7 @@ fn chunk_sum(v: &[f64]) -> f64 {
         .sum()
 }
 
-fn nearest(x: &[f64], centers: &[f64], k: usize) -> (usize, f64) {
+pub(crate) fn nearest(x: &[f64], centers: &[f64], k: usize) -> (usize, f64) {
     let d = x.len();
     let mut best = (0, f64::INFINITY);
     for c in 0..k {
@@ -651,4 +651,22 @@ pub(crate) fn kmeans_labels(
         starts: (0..total).collect(),
     };
     nearest_labels(&all, &centers, k)
+}
+
+/// Centres of the best of `restarts` k-means runs on feature rows (row-major, `f` per row), and
+/// the inertia; randomness from `rng`.
+pub(crate) fn kmeans_centers(
+    feats: &[f64],
+    f: usize,
+    k: usize,
+    restarts: usize,
+    rng: &mut ChaCha8Rng,
+) -> (f64, Vec<f64>) {
+    let p = Points {
+        x: feats,
+        n: f,
+        d: f,
+        starts: (0..feats.len() / f).collect(),
+    };
+    best_kmeans(&p, k, restarts, rng)
 }

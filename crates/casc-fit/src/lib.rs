@@ -13,6 +13,7 @@ mod model;
 mod model_file;
 mod params;
 mod series;
+mod split_merge;
 
 pub use casc_motif::{Instance, Motif};
 pub use em::{COVARIANCE_RIDGE, MAX_ABS_VALUE, RESEED_RUN, fit};
@@ -22,6 +23,7 @@ pub use model::{Model, NONZERO_THRESHOLD, Prediction, StateModel};
 pub use model_file::{FORMAT_VERSION, MAGIC, crc32};
 pub use params::{FitParams, ValidFitParams};
 pub use series::{Recording, Series};
+pub use split_merge::{SPLIT_MERGE_ROUNDS, SplitMergeTrial};
 
 /// The result of a fit: the model, the assignment, the motifs and how the fit went.
 #[derive(Clone, Debug)]
@@ -49,6 +51,8 @@ pub struct FitDiagnostics {
     pub init: InitDiagnostics,
     /// One entry per EM iteration, both phases in order.
     pub iterations: Vec<IterationDiagnostics>,
+    /// Every split-and-merge proposal tried after phase 1, in order (empty when it is off).
+    pub split_merge: Vec<SplitMergeTrial>,
     /// Whether phase 1 stopped by convergence rather than the iteration cap.
     pub phase1_converged: bool,
     /// Whether phase 2 converged (`None` when it did not run).
@@ -64,6 +68,8 @@ pub struct Timing {
     pub init: f64,
     /// Phase 1 (TICC).
     pub phase1: f64,
+    /// Split-and-merge refinement after phase 1, when it ran.
+    pub split_merge: Option<f64>,
     /// Phase 2 (motifs), when it ran.
     pub phase2: Option<f64>,
     /// Whole fit.

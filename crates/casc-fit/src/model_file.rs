@@ -12,7 +12,7 @@ use crate::{FitError, Model};
 /// The first eight bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"CASCMODL";
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 4;
 /// Largest payload accepted (guards the decoder against absurd lengths).
 const MAX_PAYLOAD: u64 = 1 << 32;
@@ -71,6 +71,11 @@ impl Model {
         }
         if version == 0 {
             return Err("invalid format version 0".into());
+        }
+        if version < FORMAT_VERSION {
+            return Err(format!(
+                "written by an older casc (format version {version}), which this casc no longer reads: fit the model again"
+            ));
         }
         let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
         let crc = u32::from_le_bytes(bytes[20..24].try_into().expect("4 bytes"));

@@ -21,6 +21,7 @@ pub struct FitParams {
     seed: u64,
     init_restarts: usize,
     standardize: bool,
+    split_merge: bool,
 }
 
 impl FitParams {
@@ -40,6 +41,7 @@ impl FitParams {
             seed: 0,
             init_restarts: 4,
             standardize: false,
+            split_merge: true,
         }
     }
 
@@ -102,6 +104,14 @@ impl FitParams {
     /// remembers the scales and applies them when predicting). Default false.
     pub fn standardize(mut self, on: bool) -> Self {
         self.standardize = on;
+        self
+    }
+
+    /// Split-and-merge refinement after phase 1: proposals that merge two similar states and
+    /// split a heterogeneous one, kept when EM from them lowers the objective. Default true;
+    /// false gives the reference's plain TICC search.
+    pub fn split_merge(mut self, on: bool) -> Self {
+        self.split_merge = on;
         self
     }
 
@@ -257,6 +267,10 @@ impl ValidFitParams {
     /// Whether sensors are standardised first.
     pub fn standardize(&self) -> bool {
         self.raw.standardize
+    }
+    /// Whether the split-and-merge refinement runs after phase 1.
+    pub fn split_merge(&self) -> bool {
+        self.raw.split_merge
     }
     /// The graphical-lasso parameters derived from these.
     pub fn glasso(&self) -> &ValidGlassoParams {

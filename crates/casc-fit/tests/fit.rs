@@ -276,3 +276,88 @@ fn save_then_load_is_exact() {
             .contains("truncated")
     );
 }
+
+/// Summed costs plus `beta` per switch of `fit`'s assignment under its own model.
+fn objective(series: &Series, f: &casc_fit::Fit) -> f64 {
+    let costs = f.model.costs(series).unwrap();
+    let k = f.model.n_states();
+    let c: f64 = f
+        .assignment
+        .iter()
+        .enumerate()
+        .map(|(t, &s)| costs[t * k + s])
+        .sum();
+    let switches = f.assignment.windows(2).filter(|p| p[0] != p[1]).count();
+    c + f.model.beta * switches as f64
+}
+
+/// Five zero-mean 3-sensor states that differ only in their correlations, segments of 20 steps
+/// in random order: hard enough that EM from a pointwise start stops in local optima.
+fn covariance_states(seed: u64) -> Series {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let loadings: [[f64; 3]; 5] = [
+        [0.0, 0.0, 0.0],
+        [0.9, 0.0, 0.0],
+        [0.0, 0.9, 0.0],
+        [0.0, 0.0, 0.9],
+        [-0.9, 0.9, 0.0],
+    ];
+    let mut values = Vec::new();
+    for _ in 0..60 {
+        let l = loadings[rng.random_range(0..5)];
+        for _ in 0..20 {
+            let (a, b, c) = (normal(&mut rng), normal(&mut rng), normal(&mut rng));
+            values.push(a);
+            values.push(l[0] * a + b);
+            values.push(l[1] * a + l[2] * b + c);
+        }
+    }
+    Series::new(values, 3, None).unwrap()
+}
+
+#[test]
+fn split_and_merge_keeps_only_moves_that_lower_the_objective() {
+    let mut kept = 0;
+    for seed in 0..4 {
+        let series = covariance_states(seed);
+        let base = FitParams::new(5).motifs(false).beta(10.0).seed(seed);
+        let plain = fit(&series, &base.clone().split_merge(false).check().unwrap()).unwrap();
+        let refined = fit(&series, &base.check().unwrap()).unwrap();
+        assert!(plain.diagnostics.split_merge.is_empty());
+        let trials = &refined.diagnostics.split_merge;
+        assert!(!trials.is_empty(), "seed {seed}: no proposal tried");
+        // The first round starts from plain TICC's result; every later round from the last
+        // kept move, which must have lowered the objective.
+        let plain_objective = objective(&series, &plain);
+        assert!((trials[0].baseline - plain_objective).abs() <= 1e-9 * plain_objective.abs());
+        let mut current = trials[0].baseline;
+        let rounds = trials.last().unwrap().round + 1;
+        for r in 0..rounds {
+            let round: Vec<_> = trials.iter().filter(|t| t.round == r).collect();
+            assert!(
+                round.iter().all(|t| t.baseline == current),
+                "seed {seed}, round {r}"
+            );
+            let accepted: Vec<_> = round.iter().filter(|t| t.accepted).collect();
+            assert!(accepted.len() <= 1);
+            if let Some(t) = accepted.first() {
+                assert!(t.objective < t.baseline);
+                assert!(
+                    round.iter().all(|u| u.objective >= t.objective),
+                    "the best is kept"
+                );
+                current = t.objective;
+                kept += 1;
+            } else {
+                assert_eq!(r + 1, rounds, "only the last round may keep nothing");
+            }
+        }
+        let refined_objective = objective(&series, &refined);
+        assert!((refined_objective - current).abs() <= 1e-9 * current.abs());
+        assert!(refined_objective <= plain_objective);
+    }
+    assert!(
+        kept > 0,
+        "no seed improved: the test data is too easy to exercise the moves"
+    );
+}

@@ -110,6 +110,9 @@ struct FitArgs {
     /// Run TICC only (skip the motif phase).
     #[arg(long)]
     no_motifs: bool,
+    /// Skip the split-and-merge refinement after phase 1 (the reference's plain TICC search).
+    #[arg(long)]
+    no_split_merge: bool,
     /// Motif aggressiveness in (0, 1]: lower repairs more.
     #[arg(long, default_value_t = 0.8, allow_negative_numbers = true)]
     gamma: f64,
@@ -365,6 +368,7 @@ fn run_fit(a: FitArgs) -> Result<(), Failure> {
         .max_iters(a.max_iters)
         .seed(a.seed)
         .motifs(!a.no_motifs)
+        .split_merge(!a.no_split_merge)
         .gamma(a.gamma)
         .motif_min_instances(a.motif_min_instances)
         .max_motifs(a.max_motifs)
@@ -487,11 +491,13 @@ fn write_fit(
             "read": read_seconds,
             "init": diag.seconds.init,
             "phase1": diag.seconds.phase1,
+            "split_merge": diag.seconds.split_merge,
             "phase2": diag.seconds.phase2,
             "fit": diag.seconds.total,
             "total": started.elapsed().as_secs_f64(),
         },
         "init": diag.init,
+        "split_merge": diag.split_merge,
         "iteration_log": diag.iterations,
     });
     write_file(
@@ -524,6 +530,13 @@ fn print_summary(series: &Series, fit: &casc::Fit, out: &Path) {
         },
         d.seconds.phase1
     );
+    if let Some(s) = d.seconds.split_merge {
+        let kept = d.split_merge.iter().filter(|t| t.accepted).count();
+        println!(
+            "  split and merge:  {} proposals tried, {kept} kept, {s:.2} s",
+            d.split_merge.len()
+        );
+    }
     if let (Some(c), Some(s)) = (d.phase2_converged, d.seconds.phase2) {
         println!(
             "  phase 2 (motifs): {p2} iterations, {}, {:.2} s",

@@ -1027,7 +1027,15 @@ impl ReportInput {
         h.push_str("</table>\n");
         if let Some(Json::Obj(o)) = g("seconds") {
             h.push_str("<h3>Seconds</h3>\n<table class=\"kv\">\n");
-            let order = ["read", "init", "phase1", "phase2", "fit", "total"];
+            let order = [
+                "read",
+                "init",
+                "phase1",
+                "split_merge",
+                "phase2",
+                "fit",
+                "total",
+            ];
             let rank = |k: &str| order.iter().position(|o| *o == k).unwrap_or(order.len());
             let mut o: Vec<&(String, Json)> = o.iter().collect();
             o.sort_by_key(|(k, _)| rank(k));
@@ -1080,6 +1088,35 @@ impl ReportInput {
                 }
                 h.push_str("</tbody>\n</table>\n");
             }
+        }
+        if let Some(Json::Arr(trials)) = g("split_merge")
+            && !trials.is_empty()
+        {
+            h.push_str("<h3>Split and merge</h3>\n<table class=\"data\">\n<thead><tr><th>round</th><th>merged into kept</th><th>split</th><th>objective</th><th>to beat</th></tr></thead>\n<tbody>\n");
+            for t in trials {
+                let Json::Obj(o) = t else { continue };
+                let f = |key: &str| {
+                    o.iter()
+                        .find(|(k, _)| k == key)
+                        .map_or_else(String::new, |(_, v)| fmt_json(v))
+                };
+                let kept = matches!(
+                    o.iter().find(|(k, _)| k == "accepted"),
+                    Some((_, Json::Bool(true)))
+                );
+                let _ = writeln!(
+                    h,
+                    "<tr{}><td>{}</td><td>{} &rarr; {}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                    if kept { " class=\"chosen\"" } else { "" },
+                    f("round"),
+                    f("merged"),
+                    f("kept"),
+                    f("split"),
+                    f("objective"),
+                    f("baseline")
+                );
+            }
+            h.push_str("</tbody>\n</table>\n");
         }
         if let Some(st) = &self.standardization {
             h.push_str("<h3>Standardisation</h3>\n<table class=\"data\">\n<thead><tr><th>sensor</th><th>mean</th><th>sd</th></tr></thead>\n<tbody>\n");

@@ -1,0 +1,583 @@
+//! Split-and-merge refinement of a converged TICC result.
+//!
+//! EM with hard assignments stops in local optima of a typical shape: two true states share one
+//! fitted state while a third true state is spread over two. Leaving such an optimum means
+//! moving a whole state from one place to the other, which no single EM step does. Following
+//! the SMEM algorithm for mixtures (Ueda, Nakano, Ghahramani and Hinton, "SMEM algorithm for
+//! mixture models", Neural Computation 2000), each round proposes moves that merge two similar
+//! states and split a heterogeneous one (so `K` is unchanged), runs EM from each proposal, and
+//! keeps the best result if it lowers the objective. Nothing here changes what is optimised:
+//! the objective is the EM's own (costs plus `beta` per switch), only the search is wider.
+//!
+//! Proposals are ranked without fitting anything: a merge by how much the objective would rise
+//! if one state's timesteps were all scored under the other state's model (from the cost matrix
+//! at hand), a split by the likelihood gained when the state's runs are divided in two by
+//! k-means on their mean and second moments (states that differ only in covariance are told
+//! apart by their runs' second moments, not by single points). On a long series the proposals
+//! are tried on its leading part, and the winner is then replayed on all the data and kept
+//! only if it lowers the whole series' objective too.
+
+use std::ops::Range;
+
+use casc_glasso::Par;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::em::{COVARIANCE_RIDGE, Engine, PhaseOutcome, SCREEN_STEPS, run_phase};
+use crate::{FitError, IterationDiagnostics};
+
+/// Most moves accepted in one fit (each accepted move starts a new round of proposals).
+pub const SPLIT_MERGE_ROUNDS: usize = 5;
+/// Merges proposed per round (the cheapest first).
+const MERGE_CANDIDATES: usize = 3;
+/// Splits proposed per round (the largest likelihood gain first).
+const SPLIT_CANDIDATES: usize = 3;
+/// k-means restarts of a split proposal.
+const SPLIT_RESTARTS: usize = 3;
+/// A move is kept only when it lowers the objective by more than this fraction of it.
+const RELATIVE_GAIN: f64 = 1e-6;
+
+/// One proposal tried by the split-and-merge refinement.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SplitMergeTrial {
+    /// Round, from 0; a round ends when one of its proposals is kept.
+    pub round: usize,
+    /// The state that absorbed another one.
+    pub kept: usize,
+    /// The state whose timesteps were given to `kept`; its id then holds half of `split`.
+    pub merged: usize,
+    /// The state divided in two.
+    pub split: usize,
+    /// Objective after EM from the proposal (on the leading part of a long series).
+    pub objective: f64,
+    /// Objective of the current result on the same data, the figure to beat.
+    pub baseline: f64,
+    /// Whether this proposal was kept.
+    pub accepted: bool,
+}
+
+/// How a state is divided.
+struct SplitRule {
+    state: usize,
+    kind: SplitKind,
+}
+
+/// The two kinds of split of successive state splitting for HMMs (Takami and Sagayama, 1992).
+enum SplitKind {
+    /// Contextual: the state's runs in two groups, by 2-means over their standardised mean and
+    /// second moments (centred on `centre`).
+    Runs {
+        centre: Vec<f64>,
+        shift: Vec<f64>,
+        inv_sd: Vec<f64>,
+        centers: Vec<f64>,
+    },
+    /// Temporal: the second half of every run becomes the other state. A state that has taken
+    /// over several behaviours that always follow one another (consecutive stages of a motif,
+    /// kept together by the switching penalty) has runs that all look alike, so no grouping of
+    /// runs separates them; cutting every run in two does.
+    Temporal,
+}
+
+/// A proposal: `merged`'s timesteps go to `kept`, then the runs of `split` nearest the second
+/// centre of its rule take the freed id `merged`.
+struct Move {
+    kept: usize,
+    merged: usize,
+    split: usize,
+}
+
+/// Pairs of sensors whose products enter the run features (all pairs up to 16 sensors, the
+/// squares only above, as the local-moment initialisation does).
+fn feature_pairs(n: usize) -> Vec<(usize, usize)> {
+    if n <= 16 {
+        (0..n).flat_map(|i| (i..n).map(move |j| (i, j))).collect()
+    } else {
+        (0..n).map(|i| (i, i)).collect()
+    }
+}
+
+/// Maximal runs of `state` inside recordings.
+fn runs_of(assignment: &[usize], ranges: &[Range<usize>], state: usize) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    for r in ranges {
+        let mut t = r.start;
+        while t < r.end {
+            if assignment[t] == state {
+                let s = t;
+                while t < r.end && assignment[t] == state {
+                    t += 1;
+                }
+                out.push(s..t);
+            } else {
+                t += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Raw features of one run: mean of the centred observations and of their pairwise products.
+fn run_features(x: &[f64], n: usize, run: &Range<usize>, centre: &[f64], out: &mut [f64]) {
+    let pairs = feature_pairs(n);
+    out.iter_mut().for_each(|v| *v = 0.0);
+    let mut c = vec![0.0; n];
+    for t in run.clone() {
+        for ((ci, v), m) in c.iter_mut().zip(&x[t * n..(t + 1) * n]).zip(centre) {
+            *ci = v - m;
+        }
+        for j in 0..n {
+            out[j] += c[j];
+        }
+        for (p, &(a, b)) in pairs.iter().enumerate() {
+            out[n + p] += c[a] * c[b];
+        }
+    }
+    let inv = 1.0 / run.len() as f64;
+    out.iter_mut().for_each(|v| *v *= inv);
+}
+
+impl SplitRule {
+    fn n_features(n: usize) -> usize {
+        n + feature_pairs(n).len()
+    }
+
+    /// The contextual split of `state` from its runs in `assignment`; `None` when it has fewer
+    /// than two runs.
+    fn contextual(
+        engine: &Engine<'_>,
+        assignment: &[usize],
+        state: usize,
+        centre: &[f64],
+        rng: &mut ChaCha8Rng,
+    ) -> Option<Self> {
+        let n = engine.n;
+        let f = Self::n_features(n);
+        let runs = runs_of(assignment, &engine.ranges, state);
+        if runs.len() < 2 {
+            return None;
+        }
+        let mut feats = vec![0.0; runs.len() * f];
+        for (run, row) in runs.iter().zip(feats.chunks_exact_mut(f)) {
+            run_features(engine.x, n, run, centre, row);
+        }
+        let m = runs.len() as f64;
+        let mut shift = vec![0.0; f];
+        for row in feats.chunks_exact(f) {
+            shift.iter_mut().zip(row).for_each(|(a, b)| *a += b / m);
+        }
+        let mut var = vec![0.0; f];
+        for row in feats.chunks_exact(f) {
+            for ((v, x), mu) in var.iter_mut().zip(row).zip(&shift) {
+                *v += (x - mu) * (x - mu) / m;
+            }
+        }
+        let inv_sd: Vec<f64> = var
+            .iter()
+            .map(|v| if *v > 0.0 { 1.0 / v.sqrt() } else { 1.0 })
+            .collect();
+        for row in feats.chunks_exact_mut(f) {
+            for ((x, mu), s) in row.iter_mut().zip(&shift).zip(&inv_sd) {
+                *x = (*x - mu) * s;
+            }
+        }
+        let (_, centers) = crate::init::kmeans_centers(&feats, f, 2, SPLIT_RESTARTS, rng);
+        Some(Self {
+            state,
+            kind: SplitKind::Runs {
+                centre: centre.to_vec(),
+                shift,
+                inv_sd,
+                centers,
+            },
+        })
+    }
+
+    /// Gives the second part of the rule's state the id `to`.
+    fn apply(&self, engine: &Engine<'_>, assignment: &mut [usize], to: usize) {
+        let runs = runs_of(assignment, &engine.ranges, self.state);
+        match &self.kind {
+            SplitKind::Runs {
+                centre,
+                shift,
+                inv_sd,
+                centers,
+            } => {
+                let n = engine.n;
+                let mut row = vec![0.0; Self::n_features(n)];
+                for run in runs {
+                    run_features(engine.x, n, &run, centre, &mut row);
+                    for ((x, mu), s) in row.iter_mut().zip(shift).zip(inv_sd) {
+                        *x = (*x - mu) * s;
+                    }
+                    if crate::init::nearest(&row, centers, 2).0 == 1 {
+                        assignment[run].iter_mut().for_each(|a| *a = to);
+                    }
+                }
+            }
+            SplitKind::Temporal => {
+                for run in runs {
+                    let mid = run.start + run.len() / 2;
+                    assignment[mid..run.end].iter_mut().for_each(|a| *a = to);
+                }
+            }
+        }
+    }
+
+    /// Twice the log-likelihood gained by fitting the two halves separately (maximum-likelihood
+    /// Gaussians over the windows), or `None` when a half has too few windows to tell.
+    fn gain(&self, engine: &Engine<'_>, assignment: &[usize]) -> Option<f64> {
+        let d = engine.d;
+        // Any id other than the state itself marks the second half.
+        let other = if self.state == 0 { 1 } else { 0 };
+        let mut marked = assignment.to_vec();
+        marked.iter_mut().for_each(|a| {
+            if *a != self.state {
+                *a = usize::MAX;
+            }
+        });
+        self.apply(engine, &mut marked, other);
+        let mut halves: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+        for (t, &a) in marked.iter().enumerate() {
+            if engine.full[t] && a != usize::MAX {
+                halves[usize::from(a != self.state)].push(t);
+            }
+        }
+        let min = 2 * d + 2;
+        if halves[0].len() < min || halves[1].len() < min {
+            return None;
+        }
+        let logdet = |ts: &[usize]| -> Option<f64> {
+            let (_, mut cov) =
+                casc_glasso::mean_and_covariance(ts.iter().map(|&t| engine.window(t)), engine.d)?;
+            let avg = (0..d).map(|i| cov[(i, i)]).sum::<f64>() / d as f64;
+            let ridge = COVARIANCE_RIDGE * if avg > 0.0 { avg } else { 1.0 };
+            for i in 0..d {
+                cov[(i, i)] += ridge;
+            }
+            casc_glasso::log_det_spd(cov.as_ref(), Par::Seq).ok()
+        };
+        let all: Vec<usize> = halves[0].iter().chain(&halves[1]).copied().collect();
+        let whole = logdet(&all)?;
+        let a = logdet(&halves[0])?;
+        let b = logdet(&halves[1])?;
+        let g = all.len() as f64 * whole - halves[0].len() as f64 * a - halves[1].len() as f64 * b;
+        g.is_finite().then_some(g)
+    }
+}
+
+/// Applies a move to an assignment of `engine`'s series.
+fn apply_move(
+    engine: &Engine<'_>,
+    assignment: &[usize],
+    mv: &Move,
+    rule: &SplitRule,
+) -> Vec<usize> {
+    let mut a: Vec<usize> = assignment
+        .iter()
+        .map(|&s| if s == mv.merged { mv.kept } else { s })
+        .collect();
+    rule.apply(engine, &mut a, mv.merged);
+    a
+}
+
+/// The cheapest merges: `(kept, merged)` pairs ranked by the rise in summed cost when every
+/// timestep of `merged` is scored under `kept`'s model instead.
+fn merge_candidates(costs: &[f64], k: usize, assignment: &[usize]) -> Vec<(usize, usize)> {
+    // sums[j * k + i] = sum of C[t, i] over the timesteps in state j.
+    let mut sums = vec![0.0; k * k];
+    let mut present = vec![false; k];
+    for (t, &j) in assignment.iter().enumerate() {
+        present[j] = true;
+        for (s, c) in sums[j * k..(j + 1) * k]
+            .iter_mut()
+            .zip(&costs[t * k..(t + 1) * k])
+        {
+            *s += c;
+        }
+    }
+    let mut pairs = Vec::new();
+    for i in 0..k {
+        for j in i + 1..k {
+            if !(present[i] && present[j]) {
+                continue;
+            }
+            let j_into_i = sums[j * k + i] - sums[j * k + j];
+            let i_into_j = sums[i * k + j] - sums[i * k + i];
+            // Ties keep the lower id.
+            let (rise, kept, merged) = if j_into_i <= i_into_j {
+                (j_into_i, i, j)
+            } else {
+                (i_into_j, j, i)
+            };
+            pairs.push((rise, kept, merged));
+        }
+    }
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then((a.1, a.2).cmp(&(b.1, b.2))));
+    pairs
+        .into_iter()
+        .take(MERGE_CANDIDATES)
+        .map(|(_, kept, merged)| (kept, merged))
+        .collect()
+}
+
+/// Runs split-and-merge rounds from a converged phase-1 result and returns the best result
+/// found (the input itself when no proposal lowers the objective). Every proposal tried is
+/// appended to `trials`.
+pub(crate) fn refine(
+    engine: &Engine<'_>,
+    mut current: PhaseOutcome,
+    costs: &mut [f64],
+    trials: &mut Vec<SplitMergeTrial>,
+) -> Result<PhaseOutcome, FitError> {
+    let k = engine.k;
+    if k < 3 {
+        return Ok(current);
+    }
+    let iters = engine.params.max_iters();
+    let prefix = engine.prefix(SCREEN_STEPS).filter(|p| p.n_windows() >= k);
+    let trial_engine = prefix.as_ref().unwrap_or(engine);
+    let len = trial_engine.full.len();
+    let n = engine.n;
+    let centre: Vec<f64> = {
+        let mut c = vec![0.0; n];
+        for row in trial_engine.x.chunks_exact(n) {
+            c.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+        }
+        c.iter_mut().for_each(|v| *v /= len as f64);
+        c
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(engine.params.seed() ^ 0x5b1e_73e6_0a11_9e55);
+    let mut buf = vec![0.0; len * k];
+    for round in 0..SPLIT_MERGE_ROUNDS {
+        let labels = current.assignment[..len].to_vec();
+        // The figure to beat, on the data the proposals are tried on.
+        let baseline = if prefix.is_some() {
+            let mut log = Vec::new();
+            run_phase(
+                trial_engine,
+                1,
+                iters,
+                labels.clone(),
+                None,
+                current.rng.clone(),
+                &mut buf,
+                &mut log,
+            )?
+            .objective
+        } else {
+            current.objective
+        };
+        let scorers = engine.scorers(&current.fits)?;
+        trial_engine.costs(&scorers, &mut buf);
+        let merges = merge_candidates(&buf, k, &labels);
+        let mut rules: Vec<(f64, SplitRule)> = Vec::new();
+        for s in 0..k {
+            let contextual = SplitRule::contextual(trial_engine, &labels, s, &centre, &mut rng);
+            let temporal = SplitRule {
+                state: s,
+                kind: SplitKind::Temporal,
+            };
+            for rule in contextual.into_iter().chain([temporal]) {
+                if let Some(g) = rule.gain(trial_engine, &labels)
+                    && g > 0.0
+                {
+                    rules.push((g, rule));
+                }
+            }
+        }
+        // Largest gain first; ties by state, contextual before temporal (stable sort).
+        rules.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.state.cmp(&b.1.state)));
+        rules.truncate(SPLIT_CANDIDATES);
+        let mut moves: Vec<(Move, usize)> = Vec::new();
+        for &(kept, merged) in &merges {
+            for (ri, (_, rule)) in rules.iter().enumerate() {
+                if rule.state != kept && rule.state != merged {
+                    moves.push((
+                        Move {
+                            kept,
+                            merged,
+                            split: rule.state,
+                        },
+                        ri,
+                    ));
+                }
+            }
+        }
+        if moves.is_empty() {
+            break;
+        }
+        let outcomes: Vec<Result<PhaseOutcome, FitError>> = moves
+            .par_iter()
+            .map(|(mv, ri)| {
+                let start = apply_move(trial_engine, &labels, mv, &rules[*ri].1);
+                let mut buf = vec![0.0; len * k];
+                let mut log: Vec<IterationDiagnostics> = Vec::new();
+                run_phase(
+                    trial_engine,
+                    1,
+                    iters,
+                    start,
+                    None,
+                    current.rng.clone(),
+                    &mut buf,
+                    &mut log,
+                )
+            })
+            .collect();
+        let mut best: Option<(usize, PhaseOutcome)> = None;
+        let first = trials.len();
+        for (i, ((mv, _), out)) in moves.iter().zip(outcomes).enumerate() {
+            let out = out?;
+            trials.push(SplitMergeTrial {
+                round,
+                kept: mv.kept,
+                merged: mv.merged,
+                split: mv.split,
+                objective: out.objective,
+                baseline,
+                accepted: false,
+            });
+            if best.as_ref().is_none_or(|b| out.objective < b.1.objective) {
+                best = Some((i, out));
+            }
+        }
+        let Some((i, out)) = best else { break };
+        if out.objective >= baseline - RELATIVE_GAIN * baseline.abs() {
+            break;
+        }
+        let accepted = if prefix.is_some() {
+            // Replay the winning move on all the data; keep it only if the whole series gains.
+            let (mv, ri) = &moves[i];
+            let start = apply_move(engine, &current.assignment, mv, &rules[*ri].1);
+            let mut log = Vec::new();
+            let full = run_phase(
+                engine,
+                1,
+                iters,
+                start,
+                None,
+                current.rng.clone(),
+                costs,
+                &mut log,
+            )?;
+            (full.objective < current.objective - RELATIVE_GAIN * current.objective.abs())
+                .then_some(full)
+        } else {
+            Some(out)
+        };
+        match accepted {
+            Some(next) => {
+                trials[first + i].accepted = true;
+                tracing::info!(
+                    round,
+                    from = current.objective,
+                    to = next.objective,
+                    "split-and-merge move kept"
+                );
+                current = next;
+            }
+            None => break,
+        }
+    }
+    Ok(current)
+}
+
+#[cfg(test)]
+#[allow(clippy::single_range_in_vec_init)]
+mod tests {
+    use super::*;
+    use crate::FitParams;
+
+    #[test]
+    fn runs_stop_at_recording_boundaries() {
+        let a = [1, 1, 0, 1, 1, 1, 1, 0];
+        let runs = runs_of(&a, &[0..5, 5..8], 1);
+        assert_eq!(runs, vec![0..2, 3..5, 5..7]);
+        assert!(runs_of(&a, &[0..8], 2).is_empty());
+    }
+
+    #[test]
+    fn cheapest_merge_is_the_one_that_raises_the_cost_least() {
+        // Three states, two timesteps each. Scoring state 2's steps under state 1 costs 0.5
+        // more; every other move costs at least 3.
+        #[rustfmt::skip]
+        let costs = [
+            0.0, 5.0, 5.0,
+            0.0, 5.0, 5.0,
+            4.0, 0.0, 3.0,
+            4.0, 0.0, 3.0,
+            9.0, 0.25, 0.0,
+            9.0, 0.25, 0.0,
+        ];
+        let a = [0, 0, 1, 1, 2, 2];
+        let m = merge_candidates(&costs, 3, &a);
+        assert_eq!(m[0], (1, 2), "state 2 is absorbed by state 1");
+        assert_eq!(m.len(), 3);
+        // A state absent from the assignment is never proposed.
+        let m = merge_candidates(&costs, 3, &[0, 0, 1, 1, 1, 1]);
+        assert_eq!(m, vec![(1, 0)]);
+    }
+
+    #[test]
+    fn temporal_split_gives_the_second_half_of_every_run() {
+        let x = vec![0.0; 10];
+        let params = FitParams::new(3).check().unwrap();
+        let engine = Engine {
+            x: &x,
+            n: 1,
+            w: 1,
+            d: 1,
+            k: 3,
+            ranges: vec![0..10],
+            full: vec![true; 10],
+            params: &params,
+        };
+        let mut a = vec![0, 0, 0, 0, 1, 0, 0, 0, 1, 1];
+        let rule = SplitRule {
+            state: 0,
+            kind: SplitKind::Temporal,
+        };
+        rule.apply(&engine, &mut a, 2);
+        assert_eq!(a, vec![0, 0, 2, 2, 1, 0, 2, 2, 1, 1]);
+    }
+
+    #[test]
+    fn contextual_split_separates_runs_by_their_variance() {
+        // One state whose runs alternate between a quiet and a loud regime of the same sensor.
+        let mut x = Vec::new();
+        let mut a = Vec::new();
+        for r in 0..8 {
+            let scale = if r % 2 == 0 { 0.1 } else { 10.0 };
+            for t in 0..20 {
+                x.push(scale * if t % 2 == 0 { 1.0 } else { -1.0 });
+                a.push(0);
+            }
+            x.push(0.0);
+            a.push(1);
+        }
+        let params = FitParams::new(3).check().unwrap();
+        let engine = Engine {
+            x: &x,
+            n: 1,
+            w: 1,
+            d: 1,
+            k: 3,
+            ranges: vec![0..x.len()],
+            full: vec![true; x.len()],
+            params: &params,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let rule = SplitRule::contextual(&engine, &a, 0, &[0.0], &mut rng).unwrap();
+        let mut b = a.clone();
+        rule.apply(&engine, &mut b, 2);
+        for r in 0..8 {
+            let first = b[r * 21];
+            assert!(b[r * 21..r * 21 + 20].iter().all(|&s| s == first));
+            let other = b[((r + 1) % 8) * 21];
+            assert_ne!(first, other, "neighbouring runs differ in scale");
+        }
+        assert!(rule.gain(&engine, &a).unwrap() > 0.0);
+    }
+}
