@@ -7,6 +7,11 @@
 //! a motif HMM, scores the instances and assigns them greedily. The result is the repaired
 //! assignment and the motifs with their instances.
 //!
+//! One departure from section 7.6: a motif whose locked instances score 0 or less (no more
+//! instances than the independence null expects) is dropped and its instances go back to the
+//! greedy, so every motif returned has a positive score. On long series the extensions of a
+//! real motif by one random state pass the repeat test, then keep only a few instances each.
+//!
 //! It does not compute costs, fit state models or run the plain Viterbi (those belong to
 //! other casc crates): it knows costs and assignments only, never covariances.
 //!
@@ -374,21 +379,47 @@ fn decode_and_assign(
             owner.push((mi, ii));
         }
     }
-    let locked = greedy(&spans, motifs.len(), params.min_instances);
-
-    let mut assignment = plain.to_vec();
-    for (mi, ids) in locked.iter().enumerate() {
-        for &id in ids {
-            let x = &decoded[owner[id].0][owner[id].1];
-            for (stage, &from) in x.stage_starts.iter().enumerate() {
-                let to = x.stage_starts.get(stage + 1).copied().unwrap_or(x.end + 1);
-                assignment[from..to].fill(motifs[mi].states[stage]);
+    // A motif whose locked instances are no more than the independence null expects by chance
+    // (score <= 0 on the final segment sequence, the score that is reported) is no evidence of
+    // recurrence, however significant its repeat count was: a long series makes a real motif's
+    // extensions by one random state significant, and the greedy then leaves them a few
+    // instances each. Such a motif is dropped and its instances go back to the greedy; every
+    // pass drops at least one motif, so this ends.
+    let mut active = vec![true; motifs.len()];
+    let (locked, assignment, final_segments) = loop {
+        let ids: Vec<usize> = (0..spans.len())
+            .filter(|&i| active[spans[i].motif])
+            .collect();
+        let live: Vec<Span> = ids.iter().map(|&i| spans[i]).collect();
+        let locked: Vec<Vec<usize>> = greedy(&live, motifs.len(), params.min_instances)
+            .into_iter()
+            .map(|v| v.into_iter().map(|i| ids[i]).collect())
+            .collect();
+        let mut assignment = plain.to_vec();
+        for (mi, ids) in locked.iter().enumerate() {
+            for &id in ids {
+                let x = &decoded[owner[id].0][owner[id].1];
+                for (stage, &from) in x.stage_starts.iter().enumerate() {
+                    let to = x.stage_starts.get(stage + 1).copied().unwrap_or(x.end + 1);
+                    assignment[from..to].fill(motifs[mi].states[stage]);
+                }
             }
         }
-    }
-    // Re-score the survivors on the final segment sequence; instance log-odds stay those
+        let final_segments = collapse(&assignment, recordings).states;
+        let mut dropped = false;
+        for (mi, l) in locked.iter().enumerate() {
+            if !l.is_empty() && motif_score(&motifs[mi].states, l.len(), &final_segments, k) <= 0.0
+            {
+                active[mi] = false;
+                dropped = true;
+            }
+        }
+        if !dropped {
+            break (locked, assignment, final_segments);
+        }
+    };
+    // The survivors' scores on the final segment sequence; instance log-odds stay those
     // against the plain assignment (against the final one they would be 0 by construction).
-    let final_segments = collapse(&assignment, recordings).states;
     let kept = locked
         .iter()
         .enumerate()

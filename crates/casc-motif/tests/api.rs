@@ -276,3 +276,69 @@ fn motif_serde_round_trip() {
         }
     }
 }
+
+mod kept_motifs {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A plain path of random segments over `k` states (1-6 steps each, neighbours differ) and
+    /// costs that favour it (0 on the path, 0-3 elsewhere).
+    fn input(k: usize, segs: &[(usize, usize)], noise: &[f64]) -> (Vec<f64>, Vec<usize>) {
+        let mut plain = Vec::new();
+        for &(s, len) in segs {
+            let s = if plain.last() == Some(&s) {
+                (s + 1) % k
+            } else {
+                s
+            };
+            plain.extend(std::iter::repeat_n(s, len));
+        }
+        let costs = plain
+            .iter()
+            .enumerate()
+            .flat_map(|(t, &s)| {
+                (0..k).map(move |j| {
+                    if j == s {
+                        0.0
+                    } else {
+                        noise[(t * k + j) % noise.len()]
+                    }
+                })
+            })
+            .collect();
+        (costs, plain)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        /// Every motif kept has at least the minimum number of instances, a positive score (more
+        /// instances than the independence null expects) and instances that do not overlap.
+        #[test]
+        fn kept_motifs_are_supported_and_disjoint(
+            segs in prop::collection::vec((0usize..4, 1usize..6), 20..120),
+            noise in prop::collection::vec(0.0f64..3.0, 1..40),
+            motifs in prop::collection::vec(prop::collection::vec(0usize..4, 2..4), 1..6),
+            gamma in 0.05f64..1.0,
+            beta in 0.0f64..4.0,
+        ) {
+            let k = 4;
+            let (costs, plain) = input(k, &segs, &noise);
+            let motifs: Vec<Vec<usize>> = motifs
+                .into_iter()
+                .filter(|m| m.windows(2).all(|p| p[0] != p[1]))
+                .collect();
+            prop_assume!(!motifs.is_empty());
+            let p = MotifParams::new(beta).gamma(gamma).min_instances(2).check().unwrap();
+            let t = plain.len();
+            let step = apply_motifs(&costs, k, &plain, &[0..t], &motifs, &p).unwrap();
+            let mut spans: Vec<(usize, usize)> = Vec::new();
+            for m in &step.motifs {
+                prop_assert!(m.instances.len() >= 2);
+                prop_assert!(m.score > 0.0, "motif {:?} kept with score {}", m.states, m.score);
+                spans.extend(m.instances.iter().map(|x| (x.start, x.end)));
+            }
+            spans.sort_unstable();
+            prop_assert!(spans.windows(2).all(|w| w[0].1 < w[1].0));
+        }
+    }
+}
