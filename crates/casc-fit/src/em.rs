@@ -498,10 +498,8 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
         })
         .collect();
     let mut best: Option<(usize, PhaseOutcome, Vec<IterationDiagnostics>)> = None;
-    let mut starts_full = Vec::with_capacity(candidates.len());
-    for (i, ((name, assignment), result)) in candidates.into_iter().zip(screened).enumerate() {
+    for (i, ((name, _), result)) in candidates.into_iter().zip(screened).enumerate() {
         let (out, log) = result?;
-        starts_full.push(assignment);
         tracing::info!(candidate = %name, objective = out.objective, "screened initialisation");
         init_diag.candidates.push((name, out.objective));
         if best.as_ref().is_none_or(|b| out.objective < b.1.objective) {
@@ -510,14 +508,48 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
     }
     let (winner, screened, log) = best.expect("at least one candidate");
     init_diag.chosen = init_diag.candidates[winner].0.clone();
-    let phase1 = if prefix.is_some() {
+    let mut split_merge_trials = Vec::new();
+    let mut split_merge_seconds = 0.0;
+    let phase1 = if let Some(pre) = &prefix {
+        // Coarse to fine: finish phase 1 (and the split-and-merge search) on the leading part,
+        // where it is cheap, then label the whole series with those models and run phase 1 on
+        // all the data from there. Started from the initial labels instead, EM on a long series
+        // moves little per iteration and keeps the local optimum it falls into first.
+        let mut buf = vec![0.0; pre.full.len() * k];
+        let mut scratch = Vec::new();
+        let coarse = if screened.converged || params.max_iters() == screen {
+            screened
+        } else {
+            run_phase(
+                pre,
+                1,
+                params.max_iters() - screen,
+                screened.assignment,
+                Some(screened.fits),
+                screened.rng,
+                &mut buf,
+                &mut scratch,
+            )?
+        };
+        let coarse = if params.split_merge() {
+            let t0 = Instant::now();
+            let out = crate::split_merge::refine(pre, coarse, &mut split_merge_trials)?;
+            split_merge_seconds += t0.elapsed().as_secs_f64();
+            out
+        } else {
+            coarse
+        };
+        drop(buf);
+        let scorers = engine.scorers(&coarse.fits)?;
+        engine.costs(&scorers, &mut costs);
+        let labels = plain_assignment(&costs, k, &engine.ranges, params.beta());
         run_phase(
             &engine,
             1,
             params.max_iters(),
-            starts_full.swap_remove(winner),
-            None,
-            rng,
+            labels,
+            Some(coarse.fits),
+            coarse.rng,
             &mut costs,
             &mut iterations,
         )?
@@ -537,17 +569,15 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
             &mut iterations,
         )?
     };
-    let phase1_seconds = p1_start.elapsed().as_secs_f64();
+    let phase1_seconds = p1_start.elapsed().as_secs_f64() - split_merge_seconds;
     let sm_start = Instant::now();
-    let mut split_merge_trials = Vec::new();
-    let phase1 = if params.split_merge() {
-        crate::split_merge::refine(&engine, phase1, &mut costs, &mut split_merge_trials)?
+    let phase1 = if params.split_merge() && prefix.is_none() {
+        crate::split_merge::refine(&engine, phase1, &mut split_merge_trials)?
     } else {
         phase1
     };
-    let split_merge_seconds = params
-        .split_merge()
-        .then(|| sm_start.elapsed().as_secs_f64());
+    split_merge_seconds += sm_start.elapsed().as_secs_f64();
+    let split_merge_seconds = params.split_merge().then_some(split_merge_seconds);
     let phase1_assignment = phase1.assignment.clone();
     let phase1_converged = phase1.converged;
 

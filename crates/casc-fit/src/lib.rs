@@ -16,7 +16,7 @@ mod series;
 mod split_merge;
 
 pub use casc_motif::{Instance, Motif};
-pub use em::{COVARIANCE_RIDGE, MAX_ABS_VALUE, RESEED_RUN, fit};
+pub use em::{COVARIANCE_RIDGE, MAX_ABS_VALUE, RESEED_RUN, SCREEN_STEPS, fit};
 pub use error::{FitError, ParamError};
 pub use init::InitDiagnostics;
 pub use model::{Model, NONZERO_THRESHOLD, Prediction, StateModel};

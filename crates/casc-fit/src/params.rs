@@ -108,8 +108,7 @@ impl FitParams {
     }
 
     /// Split-and-merge refinement after phase 1: proposals that merge two similar states and
-    /// split a heterogeneous one, kept when EM from them lowers the objective. Default true;
-    /// false gives the reference's plain TICC search.
+    /// split a heterogeneous one, kept when EM from them lowers the objective. Default true.
     pub fn split_merge(mut self, on: bool) -> Self {
         self.split_merge = on;
         self

@@ -9,13 +9,15 @@
 //! keeps the best result if it lowers the objective. Nothing here changes what is optimised:
 //! the objective is the EM's own (costs plus `beta` per switch), only the search is wider.
 //!
-//! Proposals are ranked without fitting anything: a merge by how much the objective would rise
-//! if one state's timesteps were all scored under the other state's model (from the cost matrix
-//! at hand), a split by the likelihood gained when the state's runs are divided in two by
-//! k-means on their mean and second moments (states that differ only in covariance are told
-//! apart by their runs' second moments, not by single points). On a long series the proposals
-//! are tried on its leading part, and the winner is then replayed on all the data and kept
-//! only if it lowers the whole series' objective too.
+//! Proposals are ranked without fitting anything. A state is freed by merging it into another
+//! (its timesteps all go to that state), ranked by how much the summed cost rises under the
+//! current models. A state is split by the likelihood
+//! gained when its windows are divided in two: contextually, its runs grouped by 2-means on
+//! their mean and second moments (states that differ only in covariance are told apart by
+//! their runs' second moments, not by single points), or temporally, every run cut in half
+//! (successive state splitting for HMMs, Takami and Sagayama 1992). The fit runs this on the
+//! whole of a short series and on the leading part of a long one, before phase 1 continues on
+//! all the data from the refined models.
 
 use std::ops::Range;
 
@@ -24,7 +26,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::em::{COVARIANCE_RIDGE, Engine, PhaseOutcome, SCREEN_STEPS, run_phase};
+use crate::em::{COVARIANCE_RIDGE, Engine, PhaseOutcome, run_phase};
 use crate::{FitError, IterationDiagnostics};
 
 /// Most moves accepted in one fit (each accepted move starts a new round of proposals).
@@ -43,10 +45,10 @@ const RELATIVE_GAIN: f64 = 1e-6;
 pub struct SplitMergeTrial {
     /// Round, from 0; a round ends when one of its proposals is kept.
     pub round: usize,
-    /// The state that absorbed another one.
+    /// The state that absorbed `freed`.
     pub kept: usize,
-    /// The state whose timesteps were given to `kept`; its id then holds half of `split`.
-    pub merged: usize,
+    /// The state whose timesteps were given away; its id then holds part of `split`.
+    pub freed: usize,
     /// The state divided in two.
     pub split: usize,
     /// Objective after EM from the proposal (on the leading part of a long series).
@@ -80,11 +82,11 @@ enum SplitKind {
     Temporal,
 }
 
-/// A proposal: `merged`'s timesteps go to `kept`, then the runs of `split` nearest the second
-/// centre of its rule take the freed id `merged`.
+/// A proposal: the state `freed` gives its timesteps to `kept`, then the part of `split`
+/// chosen by its rule takes the freed id.
 struct Move {
     kept: usize,
-    merged: usize,
+    freed: usize,
     split: usize,
 }
 
@@ -267,7 +269,7 @@ impl SplitRule {
     }
 }
 
-/// Applies a move to an assignment of `engine`'s series.
+/// Applies a move to an assignment.
 fn apply_move(
     engine: &Engine<'_>,
     assignment: &[usize],
@@ -276,24 +278,22 @@ fn apply_move(
 ) -> Vec<usize> {
     let mut a: Vec<usize> = assignment
         .iter()
-        .map(|&s| if s == mv.merged { mv.kept } else { s })
+        .map(|&s| if s == mv.freed { mv.kept } else { s })
         .collect();
-    rule.apply(engine, &mut a, mv.merged);
+    rule.apply(engine, &mut a, mv.freed);
     a
 }
 
-/// The cheapest merges: `(kept, merged)` pairs ranked by the rise in summed cost when every
-/// timestep of `merged` is scored under `kept`'s model instead.
+/// The cheapest merges: `(kept, freed)` pairs ranked by the rise in summed cost when every
+/// timestep of `freed` is scored under `kept`'s model instead.
 fn merge_candidates(costs: &[f64], k: usize, assignment: &[usize]) -> Vec<(usize, usize)> {
     // sums[j * k + i] = sum of C[t, i] over the timesteps in state j.
     let mut sums = vec![0.0; k * k];
     let mut present = vec![false; k];
     for (t, &j) in assignment.iter().enumerate() {
         present[j] = true;
-        for (s, c) in sums[j * k..(j + 1) * k]
-            .iter_mut()
-            .zip(&costs[t * k..(t + 1) * k])
-        {
+        let row = &costs[t * k..(t + 1) * k];
+        for (s, c) in sums[j * k..(j + 1) * k].iter_mut().zip(row) {
             *s += c;
         }
     }
@@ -306,29 +306,29 @@ fn merge_candidates(costs: &[f64], k: usize, assignment: &[usize]) -> Vec<(usize
             let j_into_i = sums[j * k + i] - sums[j * k + j];
             let i_into_j = sums[i * k + j] - sums[i * k + i];
             // Ties keep the lower id.
-            let (rise, kept, merged) = if j_into_i <= i_into_j {
+            let (rise, kept, freed) = if j_into_i <= i_into_j {
                 (j_into_i, i, j)
             } else {
                 (i_into_j, j, i)
             };
-            pairs.push((rise, kept, merged));
+            pairs.push((rise, kept, freed));
         }
     }
     pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then((a.1, a.2).cmp(&(b.1, b.2))));
     pairs
         .into_iter()
         .take(MERGE_CANDIDATES)
-        .map(|(_, kept, merged)| (kept, merged))
+        .map(|(_, kept, freed)| (kept, freed))
         .collect()
 }
 
-/// Runs split-and-merge rounds from a converged phase-1 result and returns the best result
-/// found (the input itself when no proposal lowers the objective). Every proposal tried is
-/// appended to `trials`.
+/// Runs split-and-merge rounds on `engine`'s series from a phase-1 result and returns the best
+/// result found (the input itself when no proposal lowers the objective). Every proposal tried
+/// is appended to `trials`. Each round costs up to 9 EM runs: give it a series of moderate
+/// length (the fit uses the leading part of a long series).
 pub(crate) fn refine(
     engine: &Engine<'_>,
     mut current: PhaseOutcome,
-    costs: &mut [f64],
     trials: &mut Vec<SplitMergeTrial>,
 ) -> Result<PhaseOutcome, FitError> {
     let k = engine.k;
@@ -336,51 +336,33 @@ pub(crate) fn refine(
         return Ok(current);
     }
     let iters = engine.params.max_iters();
-    let prefix = engine.prefix(SCREEN_STEPS).filter(|p| p.n_windows() >= k);
-    let trial_engine = prefix.as_ref().unwrap_or(engine);
-    let len = trial_engine.full.len();
+    let len = engine.full.len();
     let n = engine.n;
     let centre: Vec<f64> = {
         let mut c = vec![0.0; n];
-        for row in trial_engine.x.chunks_exact(n) {
+        for row in engine.x.chunks_exact(n) {
             c.iter_mut().zip(row).for_each(|(a, b)| *a += b);
         }
         c.iter_mut().for_each(|v| *v /= len as f64);
         c
     };
     let mut rng = ChaCha8Rng::seed_from_u64(engine.params.seed() ^ 0x5b1e_73e6_0a11_9e55);
-    let mut buf = vec![0.0; len * k];
+    let mut costs = vec![0.0; len * k];
     for round in 0..SPLIT_MERGE_ROUNDS {
-        let labels = current.assignment[..len].to_vec();
-        // The figure to beat, on the data the proposals are tried on.
-        let baseline = if prefix.is_some() {
-            let mut log = Vec::new();
-            run_phase(
-                trial_engine,
-                1,
-                iters,
-                labels.clone(),
-                None,
-                current.rng.clone(),
-                &mut buf,
-                &mut log,
-            )?
-            .objective
-        } else {
-            current.objective
-        };
+        let labels = &current.assignment;
+        let baseline = current.objective;
         let scorers = engine.scorers(&current.fits)?;
-        trial_engine.costs(&scorers, &mut buf);
-        let merges = merge_candidates(&buf, k, &labels);
+        engine.costs(&scorers, &mut costs);
+        let merges = merge_candidates(&costs, k, labels);
         let mut rules: Vec<(f64, SplitRule)> = Vec::new();
         for s in 0..k {
-            let contextual = SplitRule::contextual(trial_engine, &labels, s, &centre, &mut rng);
+            let contextual = SplitRule::contextual(engine, labels, s, &centre, &mut rng);
             let temporal = SplitRule {
                 state: s,
                 kind: SplitKind::Temporal,
             };
             for rule in contextual.into_iter().chain([temporal]) {
-                if let Some(g) = rule.gain(trial_engine, &labels)
+                if let Some(g) = rule.gain(engine, labels)
                     && g > 0.0
                 {
                     rules.push((g, rule));
@@ -391,17 +373,15 @@ pub(crate) fn refine(
         rules.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.state.cmp(&b.1.state)));
         rules.truncate(SPLIT_CANDIDATES);
         let mut moves: Vec<(Move, usize)> = Vec::new();
-        for &(kept, merged) in &merges {
+        for &(kept, freed) in &merges {
             for (ri, (_, rule)) in rules.iter().enumerate() {
-                if rule.state != kept && rule.state != merged {
-                    moves.push((
-                        Move {
-                            kept,
-                            merged,
-                            split: rule.state,
-                        },
-                        ri,
-                    ));
+                if rule.state != freed && rule.state != kept {
+                    let mv = Move {
+                        kept,
+                        freed,
+                        split: rule.state,
+                    };
+                    moves.push((mv, ri));
                 }
             }
         }
@@ -411,11 +391,11 @@ pub(crate) fn refine(
         let outcomes: Vec<Result<PhaseOutcome, FitError>> = moves
             .par_iter()
             .map(|(mv, ri)| {
-                let start = apply_move(trial_engine, &labels, mv, &rules[*ri].1);
+                let start = apply_move(engine, labels, mv, &rules[*ri].1);
                 let mut buf = vec![0.0; len * k];
                 let mut log: Vec<IterationDiagnostics> = Vec::new();
                 run_phase(
-                    trial_engine,
+                    engine,
                     1,
                     iters,
                     start,
@@ -433,7 +413,7 @@ pub(crate) fn refine(
             trials.push(SplitMergeTrial {
                 round,
                 kept: mv.kept,
-                merged: mv.merged,
+                freed: mv.freed,
                 split: mv.split,
                 objective: out.objective,
                 baseline,
@@ -447,39 +427,14 @@ pub(crate) fn refine(
         if out.objective >= baseline - RELATIVE_GAIN * baseline.abs() {
             break;
         }
-        let accepted = if prefix.is_some() {
-            // Replay the winning move on all the data; keep it only if the whole series gains.
-            let (mv, ri) = &moves[i];
-            let start = apply_move(engine, &current.assignment, mv, &rules[*ri].1);
-            let mut log = Vec::new();
-            let full = run_phase(
-                engine,
-                1,
-                iters,
-                start,
-                None,
-                current.rng.clone(),
-                costs,
-                &mut log,
-            )?;
-            (full.objective < current.objective - RELATIVE_GAIN * current.objective.abs())
-                .then_some(full)
-        } else {
-            Some(out)
-        };
-        match accepted {
-            Some(next) => {
-                trials[first + i].accepted = true;
-                tracing::info!(
-                    round,
-                    from = current.objective,
-                    to = next.objective,
-                    "split-and-merge move kept"
-                );
-                current = next;
-            }
-            None => break,
-        }
+        trials[first + i].accepted = true;
+        tracing::info!(
+            round,
+            from = baseline,
+            to = out.objective,
+            "split-and-merge move kept"
+        );
+        current = out;
     }
     Ok(current)
 }

@@ -361,3 +361,40 @@ fn split_and_merge_keeps_only_moves_that_lower_the_objective() {
         "no seed improved: the test data is too easy to exercise the moves"
     );
 }
+
+#[test]
+fn a_series_longer_than_the_screening_part_is_fitted_coarse_to_fine() {
+    // 42,000 steps: initialisation, phase 1 and split-and-merge run on the first 30,000 first,
+    // then phase 1 continues on all of it from those models.
+    let (series, truth) = three_states(700, 11);
+    assert!(series.n_steps() > casc_fit::SCREEN_STEPS);
+    let params = FitParams::new(3).motifs(false).seed(2).check().unwrap();
+    let f = fit(&series, &params).unwrap();
+    let mut map = std::collections::HashMap::new();
+    for (p, t) in f.assignment.iter().zip(&truth) {
+        *map.entry((p, t)).or_insert(0usize) += 1;
+    }
+    // Each predicted state's majority true state; all three distinct.
+    let majority: Vec<usize> = (0..3)
+        .map(|s| {
+            (0..3)
+                .max_by_key(|t| map.get(&(&s, t)).copied().unwrap_or(0))
+                .unwrap()
+        })
+        .collect();
+    let mut distinct = majority.clone();
+    distinct.sort_unstable();
+    assert_eq!(distinct, vec![0, 1, 2]);
+    let agree = |range: std::ops::Range<usize>| {
+        range
+            .clone()
+            .filter(|&t| majority[f.assignment[t]] == truth[t])
+            .count() as f64
+            / range.len() as f64
+    };
+    let t = truth.len();
+    assert!(agree(0..t) >= 0.999, "{}", agree(0..t));
+    // The part beyond the screened head is labelled as well as the head.
+    let head = casc_fit::SCREEN_STEPS;
+    assert!(agree(head..t) >= 0.999, "{}", agree(head..t));
+}

@@ -110,7 +110,7 @@ struct FitArgs {
     /// Run TICC only (skip the motif phase).
     #[arg(long)]
     no_motifs: bool,
-    /// Skip the split-and-merge refinement after phase 1 (the reference's plain TICC search).
+    /// Skip the split-and-merge refinement after phase 1.
     #[arg(long)]
     no_split_merge: bool,
     /// Motif aggressiveness in (0, 1]: lower repairs more.

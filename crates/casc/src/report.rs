@@ -1092,7 +1092,7 @@ impl ReportInput {
         if let Some(Json::Arr(trials)) = g("split_merge")
             && !trials.is_empty()
         {
-            h.push_str("<h3>Split and merge</h3>\n<table class=\"data\">\n<thead><tr><th>round</th><th>merged into kept</th><th>split</th><th>objective</th><th>to beat</th></tr></thead>\n<tbody>\n");
+            h.push_str("<h3>Split and merge</h3>\n<table class=\"data\">\n<thead><tr><th>round</th><th>freed into kept</th><th>split</th><th>objective</th><th>to beat</th></tr></thead>\n<tbody>\n");
             for t in trials {
                 let Json::Obj(o) = t else { continue };
                 let f = |key: &str| {
@@ -1109,7 +1109,7 @@ impl ReportInput {
                     "<tr{}><td>{}</td><td>{} &rarr; {}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
                     if kept { " class=\"chosen\"" } else { "" },
                     f("round"),
-                    f("merged"),
+                    f("freed"),
                     f("kept"),
                     f("split"),
                     f("objective"),
