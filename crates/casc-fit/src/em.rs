@@ -13,7 +13,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::init::{Points, initial_labels};
+use crate::init::{InitDiagnostics, Points, initial_labels};
 use crate::model::{Model, StateModel};
 use crate::{Fit, FitDiagnostics, FitError, IterationDiagnostics, Series, Timing, ValidFitParams};
 
@@ -21,8 +21,11 @@ use crate::{Fit, FitDiagnostics, FitError, IterationDiagnostics, Series, Timing,
 pub const RESEED_RUN: usize = 20;
 /// Half-widths of the local-moment initialisations screened beside the pointwise mixture.
 pub const LOCAL_HALF_WIDTHS: [usize; 3] = [1, 3, 7];
-/// Timesteps the candidate initialisations are compared on (a leading part of a longer series).
+/// Timesteps of the sketch of a longer series on which initialisation, screening, the rest of
+/// phase 1's search and split-and-merge run before phase 1 continues on all the data.
 pub const SCREEN_STEPS: usize = 30_000;
+/// Evenly spaced blocks the sketch is made of, so that every part of the series is in it.
+pub const SKETCH_BLOCKS: usize = 30;
 /// EM iterations each candidate initialisation runs before the best one is kept.
 pub const SCREEN_ITERS: usize = 3;
 /// Largest magnitude a (possibly standardised) value may have: its square must not overflow.
@@ -109,35 +112,59 @@ pub(crate) struct Engine<'a> {
     pub(crate) params: &'a ValidFitParams,
 }
 
-impl Engine<'_> {
-    /// The engine restricted to roughly the first `steps` timesteps (whole recordings, and the
-    /// recording that crosses `steps` cut there but kept at least one window long); `None` when
-    /// that is already the whole series.
-    pub(crate) fn prefix(&self, steps: usize) -> Option<Self> {
-        let mut ranges = Vec::new();
-        for r in &self.ranges {
-            if r.start >= steps {
-                break;
-            }
-            let end = r.end.min(steps.max(r.start + self.w));
-            ranges.push(r.start..end);
-        }
-        let cut = ranges.last().map_or(0, |r| r.end);
-        if cut >= self.full.len() {
+impl<'a> Engine<'a> {
+    /// A sketch of a series longer than `steps`: `blocks` evenly spaced stretches of
+    /// `steps / blocks` timesteps, cut at recording boundaries (a piece shorter than the window
+    /// is left out); each piece is a recording of the sketch. Returns the sketch's values and
+    /// recording ranges, or `None` when the series is not longer than `steps`.
+    pub(crate) fn sketch(
+        &self,
+        steps: usize,
+        blocks: usize,
+    ) -> Option<(Vec<f64>, Vec<Range<usize>>)> {
+        let t_total = self.full.len();
+        if t_total <= steps {
             return None;
         }
-        let mut full = vec![false; cut];
+        let len = steps / blocks;
+        let mut x = Vec::with_capacity(steps * self.n);
+        let mut ranges = Vec::new();
+        for b in 0..blocks {
+            let start = b * t_total / blocks;
+            let end = (start + len).min(t_total);
+            for r in &self.ranges {
+                let (s, e) = (r.start.max(start), r.end.min(end));
+                if e >= s + self.w {
+                    let at = x.len() / self.n;
+                    x.extend_from_slice(&self.x[s * self.n..e * self.n]);
+                    ranges.push(at..at + (e - s));
+                }
+            }
+        }
+        Some((x, ranges))
+    }
+
+    /// The same model settings over other data (`x` row-major, recordings `ranges`).
+    pub(crate) fn with_data<'b>(&self, x: &'b [f64], ranges: Vec<Range<usize>>) -> Engine<'b>
+    where
+        'a: 'b,
+    {
+        let mut full = vec![false; x.len() / self.n];
         for r in &ranges {
             for f in &mut full[r.start..r.end + 1 - self.w] {
                 *f = true;
             }
         }
-        Some(Engine {
-            x: &self.x[..cut * self.n],
+        Engine {
+            x,
             ranges,
             full,
-            ..*self
-        })
+            n: self.n,
+            w: self.w,
+            d: self.d,
+            k: self.k,
+            params: self.params,
+        }
     }
 
     pub(crate) fn n_windows(&self) -> usize {
@@ -420,47 +447,17 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
         params,
     };
 
-    // Initialisation on the full windows; a tail timestep takes its recording's last window label.
+    // On a long series, initialisation, screening and the search for a good phase-1 optimum
+    // run on a sketch of it; phase 1 then continues on all the data from the sketch's models.
+    let sketch = engine.sketch(SCREEN_STEPS, SKETCH_BLOCKS);
+    let sketch_engine = sketch
+        .as_ref()
+        .map(|(x, r)| engine.with_data(x, r.clone()))
+        .filter(|e| e.n_windows() >= k);
+    let coarse = sketch_engine.as_ref().unwrap_or(&engine);
     let span = tracing::info_span!("init");
     let init_guard = span.enter();
-    let starts: Vec<usize> = (0..t_total).filter(|&t| engine.full[t]).collect();
-    let points = Points {
-        x: data.values(),
-        n,
-        d: n * w,
-        starts: starts.clone(),
-    };
-    let mut candidates: Vec<(String, Vec<usize>)> = Vec::new();
-    let (labels, mut init_diag) = initial_labels(&points, k, params.init_restarts(), params.seed());
-    candidates.push(("gmm".into(), labels));
-    tracing::info!("gmm initialisation done");
-    let moments = crate::init::LocalMoments::new(data.values(), n);
-    let local: Vec<(String, Vec<usize>)> = LOCAL_HALF_WIDTHS
-        .par_iter()
-        .map(|&h| {
-            let (feats, f) = moments.features(&ranges, &starts, h);
-            let restarts = params.init_restarts().div_ceil(2);
-            let labels = crate::init::kmeans_labels(&feats, f, k, restarts, params.seed());
-            (format!("local-moments-{h}"), labels)
-        })
-        .collect();
-    candidates.extend(local);
-    let candidates: Vec<(String, Vec<usize>)> = candidates
-        .into_iter()
-        .map(|(name, labels)| {
-            let mut assignment = vec![0usize; t_total];
-            for (&t, &l) in starts.iter().zip(&labels) {
-                assignment[t] = l;
-            }
-            for r in &ranges {
-                let last = assignment[r.end - w];
-                for a in &mut assignment[r.end + 1 - w..r.end] {
-                    *a = last;
-                }
-            }
-            (name, assignment)
-        })
-        .collect();
+    let (candidates, mut init_diag) = initial_candidates(coarse);
     drop(init_guard);
     let init_seconds = started.elapsed().as_secs_f64();
 
@@ -473,11 +470,7 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
     // leads furthest down, whatever kind of data it is.
     let p1_start = Instant::now();
     let screen = SCREEN_ITERS.min(params.max_iters());
-    // On a long series the candidates are compared on a leading part of it, so that screening
-    // costs the same whatever T; the winner then runs the whole phase on all the data.
-    let prefix = engine.prefix(SCREEN_STEPS).filter(|p| p.n_windows() >= k);
-    let screen_engine = prefix.as_ref().unwrap_or(&engine);
-    let screen_len = screen_engine.full.len();
+    let screen_len = coarse.full.len();
     // Candidates are independent: screen them in parallel, each with its own cost buffer.
     let screened: Vec<Result<(PhaseOutcome, Vec<IterationDiagnostics>), FitError>> = candidates
         .par_iter()
@@ -485,10 +478,10 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
             let mut log = Vec::new();
             let mut buf = vec![0.0; screen_len * k];
             let out = run_phase(
-                screen_engine,
+                coarse,
                 1,
                 screen,
-                assignment[..screen_len].to_vec(),
+                assignment.clone(),
                 None,
                 rng.clone(),
                 &mut buf,
@@ -508,75 +501,65 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
     }
     let (winner, screened, log) = best.expect("at least one candidate");
     init_diag.chosen = init_diag.candidates[winner].0.clone();
-    let mut split_merge_trials = Vec::new();
-    let mut split_merge_seconds = 0.0;
-    let phase1 = if let Some(pre) = &prefix {
-        // Coarse to fine: finish phase 1 (and the split-and-merge search) on the leading part,
-        // where it is cheap, then label the whole series with those models and run phase 1 on
-        // all the data from there. Started from the initial labels instead, EM on a long series
-        // moves little per iteration and keeps the local optimum it falls into first.
-        let mut buf = vec![0.0; pre.full.len() * k];
-        let mut scratch = Vec::new();
-        let coarse = if screened.converged || params.max_iters() == screen {
-            screened
-        } else {
-            run_phase(
-                pre,
-                1,
-                params.max_iters() - screen,
-                screened.assignment,
-                Some(screened.fits),
-                screened.rng,
-                &mut buf,
-                &mut scratch,
-            )?
-        };
-        let coarse = if params.split_merge() {
-            let t0 = Instant::now();
-            let out = crate::split_merge::refine(pre, coarse, &mut split_merge_trials)?;
-            split_merge_seconds += t0.elapsed().as_secs_f64();
-            out
-        } else {
-            coarse
-        };
-        drop(buf);
-        let scorers = engine.scorers(&coarse.fits)?;
-        engine.costs(&scorers, &mut costs);
-        let labels = plain_assignment(&costs, k, &engine.ranges, params.beta());
-        run_phase(
-            &engine,
-            1,
-            params.max_iters(),
-            labels,
-            Some(coarse.fits),
-            coarse.rng,
-            &mut costs,
-            &mut iterations,
-        )?
-    } else if screened.converged || params.max_iters() == screen {
+    // Phase 1 on the coarse series (the whole series when it is short): the screened winner
+    // goes on to convergence, then split and merge. Its iterations are logged when the coarse
+    // series is the whole series.
+    let is_whole = sketch_engine.is_none();
+    let mut coarse_log = Vec::new();
+    let mut buf = if is_whole {
+        Vec::new()
+    } else {
+        vec![0.0; screen_len * k]
+    };
+    let coarse_costs: &mut [f64] = if is_whole { &mut costs } else { &mut buf };
+    let log_to = if is_whole {
         iterations.extend(log);
+        &mut iterations
+    } else {
+        &mut coarse_log
+    };
+    let mut phase1 = if screened.converged || params.max_iters() == screen {
         screened
     } else {
-        iterations.extend(log);
         run_phase(
-            &engine,
+            coarse,
             1,
             params.max_iters() - screen,
             screened.assignment,
             Some(screened.fits),
             screened.rng,
-            &mut costs,
-            &mut iterations,
+            coarse_costs,
+            log_to,
         )?
     };
-    let phase1_seconds = p1_start.elapsed().as_secs_f64() - split_merge_seconds;
+    let mut phase1_seconds = p1_start.elapsed().as_secs_f64();
+    let mut split_merge_trials = Vec::new();
     let sm_start = Instant::now();
-    let phase1 = if params.split_merge() && prefix.is_none() {
-        crate::split_merge::refine(&engine, phase1, &mut split_merge_trials)?
-    } else {
-        phase1
-    };
-    split_merge_seconds += sm_start.elapsed().as_secs_f64();
+    if params.split_merge() {
+        phase1 = crate::split_merge::refine(coarse, phase1, &mut split_merge_trials)?;
+    }
+    let split_merge_seconds = sm_start.elapsed().as_secs_f64();
+    drop(buf);
+    if !is_whole {
+        // Label the whole series with the coarse models, then phase 1 on all of it from there.
+        // Started from initial labels instead, EM on a long series moves little per iteration
+        // and keeps the first local optimum it falls into.
+        let t0 = Instant::now();
+        let scorers = engine.scorers(&phase1.fits)?;
+        engine.costs(&scorers, &mut costs);
+        let labels = plain_assignment(&costs, k, &engine.ranges, params.beta());
+        phase1 = run_phase(
+            &engine,
+            1,
+            params.max_iters(),
+            labels,
+            Some(phase1.fits),
+            phase1.rng,
+            &mut costs,
+            &mut iterations,
+        )?;
+        phase1_seconds += t0.elapsed().as_secs_f64();
+    }
     let split_merge_seconds = params.split_merge().then_some(split_merge_seconds);
     let phase1_assignment = phase1.assignment.clone();
     let phase1_converged = phase1.converged;
@@ -669,6 +652,54 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
     })
 }
 
+/// The initial assignments screened by the fit, named: a pointwise Gaussian mixture and k-means
+/// on local moments at each of [`LOCAL_HALF_WIDTHS`], computed on the full windows of `engine`'s
+/// series (a tail timestep takes its recording's last window label).
+fn initial_candidates(engine: &Engine<'_>) -> (Vec<(String, Vec<usize>)>, InitDiagnostics) {
+    let params = engine.params;
+    let (k, n, w) = (engine.k, engine.n, engine.w);
+    let t_total = engine.full.len();
+    let starts: Vec<usize> = (0..t_total).filter(|&t| engine.full[t]).collect();
+    let points = Points {
+        x: engine.x,
+        n,
+        d: engine.d,
+        starts: starts.clone(),
+    };
+    let mut candidates: Vec<(String, Vec<usize>)> = Vec::new();
+    let (labels, diag) = initial_labels(&points, k, params.init_restarts(), params.seed());
+    candidates.push(("gmm".into(), labels));
+    tracing::info!("gmm initialisation done");
+    let moments = crate::init::LocalMoments::new(engine.x, n);
+    let local: Vec<(String, Vec<usize>)> = LOCAL_HALF_WIDTHS
+        .par_iter()
+        .map(|&h| {
+            let (feats, f) = moments.features(&engine.ranges, &starts, h);
+            let restarts = params.init_restarts().div_ceil(2);
+            let labels = crate::init::kmeans_labels(&feats, f, k, restarts, params.seed());
+            (format!("local-moments-{h}"), labels)
+        })
+        .collect();
+    candidates.extend(local);
+    let candidates = candidates
+        .into_iter()
+        .map(|(name, labels)| {
+            let mut assignment = vec![0usize; t_total];
+            for (&t, &l) in starts.iter().zip(&labels) {
+                assignment[t] = l;
+            }
+            for r in &engine.ranges {
+                let last = assignment[r.end - w];
+                for a in &mut assignment[r.end + 1 - w..r.end] {
+                    *a = last;
+                }
+            }
+            (name, assignment)
+        })
+        .collect();
+    (candidates, diag)
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run_phase(
     engine: &Engine<'_>,
@@ -757,4 +788,59 @@ fn switches(a: &[usize], ranges: &[Range<usize>]) -> usize {
         .iter()
         .map(|r| a[r.clone()].windows(2).filter(|p| p[0] != p[1]).count())
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FitParams;
+
+    #[test]
+    fn sketch_takes_evenly_spaced_blocks_cut_at_recordings() {
+        // Two recordings of 50 and 70 steps, one sensor whose value is its timestep.
+        let x: Vec<f64> = (0..120).map(f64::from).collect();
+        let params = FitParams::new(2).window(2).check().unwrap();
+        let engine = Engine {
+            x: &x,
+            n: 1,
+            w: 2,
+            d: 2,
+            k: 2,
+            ranges: vec![0..50, 50..120],
+            full: vec![true; 120],
+            params: &params,
+        };
+        assert!(
+            engine.sketch(120, 4).is_none(),
+            "not longer than the sketch"
+        );
+        // Four blocks of 10 steps at 0, 30, 60 and 90; none crosses the boundary at 50.
+        let (sx, ranges) = engine.sketch(40, 4).unwrap();
+        assert_eq!(ranges, vec![0..10, 10..20, 20..30, 30..40]);
+        let starts: Vec<f64> = ranges.iter().map(|r| sx[r.start]).collect();
+        assert_eq!(starts, vec![0.0, 30.0, 60.0, 90.0]);
+        // Blocks of 15: the one at 30 crosses into the second recording at 44 and is cut there;
+        // its one-step piece 44..45 is shorter than the window (w = 2) and dropped. With the
+        // boundary at 40 instead, both pieces of that block are kept.
+        let engine = Engine {
+            ranges: vec![0..44, 44..120],
+            ..engine
+        };
+        let (sx, ranges) = engine.sketch(60, 4).unwrap();
+        let pieces: Vec<(f64, usize)> = ranges.iter().map(|r| (sx[r.start], r.len())).collect();
+        assert_eq!(pieces, vec![(0.0, 15), (30.0, 14), (60.0, 15), (90.0, 15)]);
+        let sub = engine.with_data(&sx, ranges);
+        assert_eq!(sub.full.len(), 59);
+        assert_eq!(sub.n_windows(), 59 - 4);
+        let engine = Engine {
+            ranges: vec![0..40, 40..120],
+            ..engine
+        };
+        let (sx, ranges) = engine.sketch(60, 4).unwrap();
+        let pieces: Vec<(f64, usize)> = ranges.iter().map(|r| (sx[r.start], r.len())).collect();
+        assert_eq!(
+            pieces,
+            vec![(0.0, 15), (30.0, 10), (40.0, 5), (60.0, 15), (90.0, 15)]
+        );
+    }
 }

@@ -16,8 +16,8 @@
 //! their mean and second moments (states that differ only in covariance are told apart by
 //! their runs' second moments, not by single points), or temporally, every run cut in half
 //! (successive state splitting for HMMs, Takami and Sagayama 1992). The fit runs this on the
-//! whole of a short series and on the leading part of a long one, before phase 1 continues on
-//! all the data from the refined models.
+//! whole of a short series and on a sketch of a long one, before phase 1 continues on all the
+//! data from the refined models.
 
 use std::ops::Range;
 
@@ -51,7 +51,7 @@ pub struct SplitMergeTrial {
     pub freed: usize,
     /// The state divided in two.
     pub split: usize,
-    /// Objective after EM from the proposal (on the leading part of a long series).
+    /// Objective after EM from the proposal (on the sketch of a long series).
     pub objective: f64,
     /// Objective of the current result on the same data, the figure to beat.
     pub baseline: f64,
@@ -325,7 +325,7 @@ fn merge_candidates(costs: &[f64], k: usize, assignment: &[usize]) -> Vec<(usize
 /// Runs split-and-merge rounds on `engine`'s series from a phase-1 result and returns the best
 /// result found (the input itself when no proposal lowers the objective). Every proposal tried
 /// is appended to `trials`. Each round costs up to 9 EM runs: give it a series of moderate
-/// length (the fit uses the leading part of a long series).
+/// length (the fit gives it a sketch of a long series).
 pub(crate) fn refine(
     engine: &Engine<'_>,
     mut current: PhaseOutcome,
