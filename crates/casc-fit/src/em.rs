@@ -167,6 +167,29 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// An engine over `x` (`n` sensors, window `w`, `k` states) for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_test(
+        x: &'a [f64],
+        n: usize,
+        w: usize,
+        k: usize,
+        ranges: Vec<Range<usize>>,
+        params: &'a ValidFitParams,
+    ) -> Self {
+        let template = Engine {
+            x,
+            n,
+            w,
+            d: n * w,
+            k,
+            ranges: Vec::new(),
+            full: Vec::new(),
+            params,
+        };
+        template.with_data(x, ranges)
+    }
+
     pub(crate) fn n_windows(&self) -> usize {
         self.full.iter().filter(|f| **f).count()
     }
@@ -800,16 +823,7 @@ mod tests {
         // Two recordings of 50 and 70 steps, one sensor whose value is its timestep.
         let x: Vec<f64> = (0..120).map(f64::from).collect();
         let params = FitParams::new(2).window(2).check().unwrap();
-        let engine = Engine {
-            x: &x,
-            n: 1,
-            w: 2,
-            d: 2,
-            k: 2,
-            ranges: vec![0..50, 50..120],
-            full: vec![true; 120],
-            params: &params,
-        };
+        let engine = Engine::for_test(&x, 1, 2, 2, vec![0..50, 50..120], &params);
         assert!(
             engine.sketch(120, 4).is_none(),
             "not longer than the sketch"
@@ -822,20 +836,14 @@ mod tests {
         // Blocks of 15: the one at 30 crosses into the second recording at 44 and is cut there;
         // its one-step piece 44..45 is shorter than the window (w = 2) and dropped. With the
         // boundary at 40 instead, both pieces of that block are kept.
-        let engine = Engine {
-            ranges: vec![0..44, 44..120],
-            ..engine
-        };
+        let engine = Engine::for_test(&x, 1, 2, 2, vec![0..44, 44..120], &params);
         let (sx, ranges) = engine.sketch(60, 4).unwrap();
         let pieces: Vec<(f64, usize)> = ranges.iter().map(|r| (sx[r.start], r.len())).collect();
         assert_eq!(pieces, vec![(0.0, 15), (30.0, 14), (60.0, 15), (90.0, 15)]);
         let sub = engine.with_data(&sx, ranges);
         assert_eq!(sub.full.len(), 59);
         assert_eq!(sub.n_windows(), 59 - 4);
-        let engine = Engine {
-            ranges: vec![0..40, 40..120],
-            ..engine
-        };
+        let engine = Engine::for_test(&x, 1, 2, 2, vec![0..40, 40..120], &params);
         let (sx, ranges) = engine.sketch(60, 4).unwrap();
         let pieces: Vec<(f64, usize)> = ranges.iter().map(|r| (sx[r.start], r.len())).collect();
         assert_eq!(
