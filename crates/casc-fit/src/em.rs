@@ -82,6 +82,34 @@ pub(crate) fn plain_assignment(
     out
 }
 
+/// The pieces (in the series' own timesteps) of a sketch of a series longer than `steps`:
+/// `blocks` evenly spaced stretches of `steps / blocks` timesteps, cut at recording boundaries,
+/// leaving out any piece shorter than the window `w`. `None` when the series is not longer.
+pub(crate) fn sketch_pieces(
+    ranges: &[Range<usize>],
+    t_total: usize,
+    w: usize,
+    steps: usize,
+    blocks: usize,
+) -> Option<Vec<Range<usize>>> {
+    if t_total <= steps {
+        return None;
+    }
+    let len = steps / blocks;
+    let mut pieces = Vec::new();
+    for b in 0..blocks {
+        let start = b * t_total / blocks;
+        let end = (start + len).min(t_total);
+        for r in ranges {
+            let (s, e) = (r.start.max(start), r.end.min(end));
+            if e >= s + w {
+                pieces.push(s..e);
+            }
+        }
+    }
+    Some(pieces)
+}
+
 /// What one M-step produced for one state.
 pub(crate) struct StateFit {
     pub(crate) mean: Vec<f64>,
@@ -122,24 +150,13 @@ impl<'a> Engine<'a> {
         steps: usize,
         blocks: usize,
     ) -> Option<(Vec<f64>, Vec<Range<usize>>)> {
-        let t_total = self.full.len();
-        if t_total <= steps {
-            return None;
-        }
-        let len = steps / blocks;
+        let pieces = sketch_pieces(&self.ranges, self.full.len(), self.w, steps, blocks)?;
         let mut x = Vec::with_capacity(steps * self.n);
-        let mut ranges = Vec::new();
-        for b in 0..blocks {
-            let start = b * t_total / blocks;
-            let end = (start + len).min(t_total);
-            for r in &self.ranges {
-                let (s, e) = (r.start.max(start), r.end.min(end));
-                if e >= s + self.w {
-                    let at = x.len() / self.n;
-                    x.extend_from_slice(&self.x[s * self.n..e * self.n]);
-                    ranges.push(at..at + (e - s));
-                }
-            }
+        let mut ranges = Vec::with_capacity(pieces.len());
+        for p in pieces {
+            let at = x.len() / self.n;
+            x.extend_from_slice(&self.x[p.start * self.n..p.end * self.n]);
+            ranges.push(at..at + p.len());
         }
         Some((x, ranges))
     }
@@ -410,7 +427,28 @@ pub(crate) struct PhaseOutcome {
 }
 
 /// Fits the model to a series: initialisation, phase 1 (TICC) and, unless disabled, phase 2 (motifs).
+/// With [`FitParams::auto_beta`](crate::FitParams::auto_beta), `beta` is estimated first.
 pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
+    if !params.auto_beta() {
+        return fit_fixed(series, params);
+    }
+    let started = Instant::now();
+    let estimates = crate::auto_beta::estimate(series, params)?;
+    let beta_seconds = started.elapsed().as_secs_f64();
+    let beta = *estimates.last().expect("at least one estimate");
+    let chosen = params.raw().clone().beta(beta).auto_beta(true);
+    let fixed = chosen.clone().auto_beta(false).check()?;
+    let mut f = fit_fixed(series, &fixed)?;
+    // The model records the beta it used, and that it was estimated.
+    f.model.params = chosen;
+    f.diagnostics.beta_estimates = estimates;
+    f.diagnostics.seconds.beta = Some(beta_seconds);
+    f.diagnostics.seconds.total = started.elapsed().as_secs_f64();
+    Ok(f)
+}
+
+/// [`fit`] with `beta` as given.
+pub(crate) fn fit_fixed(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
     let started = Instant::now();
     let k = params.n_states();
     let w = params.window();
@@ -662,9 +700,11 @@ pub fn fit(series: &Series, params: &ValidFitParams) -> Result<Fit, FitError> {
             init: init_diag,
             iterations,
             split_merge: split_merge_trials,
+            beta_estimates: Vec::new(),
             phase1_converged,
             phase2_converged,
             seconds: Timing {
+                beta: None,
                 init: init_seconds,
                 phase1: phase1_seconds,
                 split_merge: split_merge_seconds,

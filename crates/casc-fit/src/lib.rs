@@ -6,6 +6,7 @@
 //! `casc-motif` finds and applies motifs. This crate reads no files and prints nothing: file
 //! formats and the command line live in the `casc` crate.
 
+mod auto_beta;
 mod em;
 mod error;
 mod init;
@@ -15,6 +16,7 @@ mod params;
 mod series;
 mod split_merge;
 
+pub use auto_beta::{AUTO_BETA_ROUNDS, beta_estimate};
 pub use casc_motif::{Instance, Motif};
 pub use em::{COVARIANCE_RIDGE, MAX_ABS_VALUE, RESEED_RUN, SCREEN_STEPS, fit};
 pub use error::{FitError, ParamError};
@@ -51,6 +53,8 @@ pub struct FitDiagnostics {
     pub init: InitDiagnostics,
     /// One entry per EM iteration, both phases in order.
     pub iterations: Vec<IterationDiagnostics>,
+    /// With `auto_beta`: the successive estimates of `beta`, the last one used (else empty).
+    pub beta_estimates: Vec<f64>,
     /// Every split-and-merge proposal tried after phase 1, in order (empty when it is off).
     pub split_merge: Vec<SplitMergeTrial>,
     /// Whether phase 1 stopped by convergence rather than the iteration cap.
@@ -64,6 +68,8 @@ pub struct FitDiagnostics {
 /// Wall-clock seconds per phase.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Timing {
+    /// Estimating beta (the plain TICC fits it takes), when it is estimated.
+    pub beta: Option<f64>,
     /// Initialisation (k-means++ and the mixture).
     pub init: f64,
     /// Phase 1 (TICC).

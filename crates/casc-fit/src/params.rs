@@ -22,6 +22,7 @@ pub struct FitParams {
     init_restarts: usize,
     standardize: bool,
     split_merge: bool,
+    auto_beta: bool,
 }
 
 impl FitParams {
@@ -42,6 +43,7 @@ impl FitParams {
             init_restarts: 4,
             standardize: false,
             split_merge: true,
+            auto_beta: true,
         }
     }
 
@@ -55,9 +57,12 @@ impl FitParams {
         self.lambda = lambda;
         self
     }
-    /// Switching penalty `beta`, in cost units (twice the negative log-likelihood). Default 25.
+    /// Switching penalty `beta`, in cost units (twice the negative log-likelihood), used as
+    /// given: this turns [`auto_beta`](Self::auto_beta) off. Without it, `beta` is estimated
+    /// from the data starting from the paper's 25.
     pub fn beta(mut self, beta: f64) -> Self {
         self.beta = beta;
+        self.auto_beta = false;
         self
     }
     /// Maximum EM iterations of phase 1 (plain TICC). Default 15.
@@ -111,6 +116,15 @@ impl FitParams {
     /// split a heterogeneous one, kept when EM from them lowers the objective. Default true.
     pub fn split_merge(mut self, on: bool) -> Self {
         self.split_merge = on;
+        self
+    }
+
+    /// Estimate `beta` from the data (starting from the current `beta`, 25 unless set): the
+    /// switching cost of an HMM whose switching probability is the fitted assignment's, times
+    /// the autocorrelation time of the residuals. Default true; [`beta`](Self::beta) turns it
+    /// off.
+    pub fn auto_beta(mut self, on: bool) -> Self {
+        self.auto_beta = on;
         self
     }
 
@@ -271,6 +285,10 @@ impl ValidFitParams {
     pub fn split_merge(&self) -> bool {
         self.raw.split_merge
     }
+    /// Whether `beta` is estimated from the data.
+    pub fn auto_beta(&self) -> bool {
+        self.raw.auto_beta
+    }
     /// The graphical-lasso parameters derived from these.
     pub fn glasso(&self) -> &ValidGlassoParams {
         &self.glasso
@@ -314,5 +332,10 @@ impl FitParams {
     /// The sparsity penalty.
     pub fn lambda_value(&self) -> f64 {
         self.lambda
+    }
+    /// The switching penalty (with `auto_beta`, where the estimate starts, or after a fit the
+    /// estimate used).
+    pub fn beta_value(&self) -> f64 {
+        self.beta
     }
 }

@@ -429,3 +429,32 @@ fn a_state_that_appears_only_late_in_a_long_series_is_found() {
     let a = majority_agreement(&f.assignment, &truth, 36_000..t);
     assert!(a >= 0.999, "{a}");
 }
+
+#[test]
+fn beta_is_estimated_by_default_and_fixed_when_given() {
+    let (series, truth) = three_states(30, 4);
+    let auto = fit(&series, &FitParams::new(3).check().unwrap()).unwrap();
+    let est = &auto.diagnostics.beta_estimates;
+    assert!(!est.is_empty() && est.len() <= casc_fit::AUTO_BETA_ROUNDS);
+    // The model uses, and records, the last estimate; it reproduces the fit on its data.
+    assert_eq!(auto.model.beta, *est.last().unwrap());
+    assert_eq!(auto.model.params.beta_value(), auto.model.beta);
+    assert_eq!(
+        auto.model.predict(&series).unwrap().assignment,
+        auto.assignment
+    );
+    assert!(same_up_to_relabelling(&auto.assignment, &truth));
+    // The estimate is the one the final segmentation implies, to within the 5% stopping rule
+    // (the true segmentation here: 29 switches in 1,799 pairs of independent samples).
+    let p: f64 = 29.0 / 1799.0;
+    let hmm = 2.0 * (2.0 * (1.0 - p) / p).ln();
+    assert!(
+        (auto.model.beta - hmm).abs() < 0.15 * hmm,
+        "{} vs {hmm}",
+        auto.model.beta
+    );
+
+    let fixed = fit(&series, &FitParams::new(3).beta(25.0).check().unwrap()).unwrap();
+    assert!(fixed.diagnostics.beta_estimates.is_empty());
+    assert_eq!(fixed.model.beta, 25.0);
+}

@@ -98,9 +98,11 @@ struct FitArgs {
     /// Sparsity penalty lambda of the graphical lasso.
     #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
     lambda: f64,
-    /// Switching penalty beta (cost units: twice the negative log-likelihood).
-    #[arg(long, default_value_t = 25.0, allow_negative_numbers = true)]
-    beta: f64,
+    /// Switching penalty beta (cost units: twice the negative log-likelihood), or `auto`:
+    /// estimated from the data, starting from the paper's 25 (the switching probability of the
+    /// fitted segmentation, scaled by the autocorrelation time of the residuals).
+    #[arg(long, default_value = "auto", allow_negative_numbers = true, value_parser = parse_beta)]
+    beta: BetaArg,
     /// Maximum EM iterations of phase 1 (TICC).
     #[arg(long, default_value_t = 15)]
     max_iters: usize,
@@ -222,6 +224,23 @@ struct SelectArgs {
 /// A list of numbers of states given on the command line.
 #[derive(Clone, Debug)]
 struct StateList(Vec<usize>);
+
+/// `--beta`: a number, or `auto`.
+#[derive(Clone, Copy, Debug)]
+enum BetaArg {
+    Fixed(f64),
+    Auto,
+}
+
+fn parse_beta(s: &str) -> Result<BetaArg, String> {
+    if s.eq_ignore_ascii_case("auto") {
+        return Ok(BetaArg::Auto);
+    }
+    s.trim()
+        .parse::<f64>()
+        .map(BetaArg::Fixed)
+        .map_err(|_| format!("{s:?} is neither a number nor `auto`"))
+}
 
 fn parse_usize_list(s: &str) -> Result<StateList, String> {
     parse_usize_list_inner(s).map(StateList)
@@ -364,7 +383,11 @@ fn run_fit(a: FitArgs) -> Result<(), Failure> {
     let params = FitParams::new(a.states)
         .window(a.window)
         .lambda(a.lambda)
-        .beta(a.beta)
+        .beta(match a.beta {
+            BetaArg::Fixed(b) => b,
+            BetaArg::Auto => FitParams::new(1).beta_value(),
+        })
+        .auto_beta(matches!(a.beta, BetaArg::Auto))
         .max_iters(a.max_iters)
         .seed(a.seed)
         .motifs(!a.no_motifs)
@@ -489,6 +512,7 @@ fn write_fit(
         "motifs": fit.motifs.iter().map(|m| json!({"states": m.states, "instances": m.instances.len()})).collect::<Vec<_>>(),
         "seconds": {
             "read": read_seconds,
+            "beta": diag.seconds.beta,
             "init": diag.seconds.init,
             "phase1": diag.seconds.phase1,
             "split_merge": diag.seconds.split_merge,
@@ -498,6 +522,7 @@ fn write_fit(
         },
         "init": diag.init,
         "split_merge": diag.split_merge,
+        "beta_estimates": diag.beta_estimates,
         "iteration_log": diag.iterations,
     });
     write_file(
@@ -530,6 +555,14 @@ fn print_summary(series: &Series, fit: &casc::Fit, out: &Path) {
         },
         d.seconds.phase1
     );
+    if let Some(b) = d.beta_estimates.last() {
+        let steps: Vec<String> = d.beta_estimates.iter().map(|b| format!("{b:.1}")).collect();
+        println!(
+            "  beta estimated from the data: {b:.2} (estimates {}), {:.2} s",
+            steps.join(" -> "),
+            d.seconds.beta.unwrap_or(0.0)
+        );
+    }
     if let Some(s) = d.seconds.split_merge {
         let kept = d.split_merge.iter().filter(|t| t.accepted).count();
         println!(

@@ -1029,6 +1029,7 @@ impl ReportInput {
             h.push_str("<h3>Seconds</h3>\n<table class=\"kv\">\n");
             let order = [
                 "read",
+                "beta",
                 "init",
                 "phase1",
                 "split_merge",

@@ -9,12 +9,14 @@ fn phase_two_repairs_corrupted_motif_segments() {
     // The paper's benchmark (motif 6 7 8 9 after 6 random segments, 15-step segments, epsilon
     // = 0.2 of segments mixed 60% toward another state) with 8 sensors, so that phase 1 finds
     // the states well enough for the motif to be discovered. gamma = 0.3 asks for aggressive
-    // repair: a perturbed segment is mostly cheaper under the wrong state.
+    // repair: a perturbed segment is mostly cheaper under the wrong state. beta is the paper's
+    // fixed 25 (not estimated): the test is about what phase 2 repairs of phase 1's errors.
     let mut p = SynthParams::paper(100, 0.2, 3);
     p.n_sensors = 8;
     let data = generate(&p).unwrap();
     let series = Series::new(data.x.clone(), p.n_sensors, None).unwrap();
-    let fit = casc::fit(&series, &FitParams::new(10).gamma(0.3).check().unwrap()).unwrap();
+    let params = FitParams::new(10).beta(25.0).gamma(0.3).check().unwrap();
+    let fit = casc::fit(&series, &params).unwrap();
     let phase1 =
         casc::eval::score(&data.truth, &fit.phase1_assignment, Some(&data.motif_mask)).unwrap();
     let phase2 = casc::eval::score(&data.truth, &fit.assignment, Some(&data.motif_mask)).unwrap();
