@@ -15,7 +15,8 @@
 //! independent sample's evidence. Independent samples give `tau = 1`.
 //!
 //! The estimate is iterated from the given `beta` on the whole series, or on the sketch of a
-//! long one, with plain TICC fits (no motif phase), until it moves by less than 5%.
+//! long one, with plain TICC fits (no split-and-merge, no motif phase), until it moves by less
+//! than 5%.
 
 use std::ops::Range;
 
@@ -110,8 +111,9 @@ pub fn beta_estimate(
 }
 
 /// The successive estimates of `beta`, starting from `params.beta()`; the last one is the one
-/// to use. Runs plain TICC fits (split-and-merge as configured, no motif phase) on the series,
-/// or on its sketch when it is long.
+/// to use. Runs plain TICC fits (no split-and-merge, no motif phase: the switching rate and the
+/// residuals need a reasonable segmentation, not the best one) on the series, or on its sketch
+/// when it is long.
 pub(crate) fn estimate(series: &Series, params: &ValidFitParams) -> Result<Vec<f64>, FitError> {
     let w = params.window();
     let ranges = series.ranges();
@@ -132,7 +134,13 @@ pub(crate) fn estimate(series: &Series, params: &ValidFitParams) -> Result<Vec<f
     let mut beta = params.beta();
     let mut estimates = Vec::new();
     for _ in 0..AUTO_BETA_ROUNDS {
-        let p = params.raw().clone().beta(beta).motifs(false).check()?;
+        let p = params
+            .raw()
+            .clone()
+            .beta(beta)
+            .motifs(false)
+            .split_merge(false)
+            .check()?;
         let f = fit_fixed(&pilot, &p)?;
         let Some(next) = beta_estimate(pilot.values(), n, &pilot.ranges(), &f.assignment, k) else {
             estimates.push(beta);
