@@ -161,32 +161,9 @@ impl<'a> Engine<'a> {
         Some((x, ranges))
     }
 
-    /// The same model settings over other data (`x` row-major, recordings `ranges`).
-    pub(crate) fn with_data<'b>(&self, x: &'b [f64], ranges: Vec<Range<usize>>) -> Engine<'b>
-    where
-        'a: 'b,
-    {
-        let mut full = vec![false; x.len() / self.n];
-        for r in &ranges {
-            for f in &mut full[r.start..r.end + 1 - self.w] {
-                *f = true;
-            }
-        }
-        Engine {
-            x,
-            ranges,
-            full,
-            n: self.n,
-            w: self.w,
-            d: self.d,
-            k: self.k,
-            params: self.params,
-        }
-    }
-
-    /// An engine over `x` (`n` sensors, window `w`, `k` states) for unit tests.
-    #[cfg(test)]
-    pub(crate) fn for_test(
+    /// An engine over `x` (row-major, `n` sensors) in recordings `ranges`, window `w`, `k`
+    /// states; marks the timesteps that start a full window inside their recording.
+    pub(crate) fn new(
         x: &'a [f64],
         n: usize,
         w: usize,
@@ -194,17 +171,30 @@ impl<'a> Engine<'a> {
         ranges: Vec<Range<usize>>,
         params: &'a ValidFitParams,
     ) -> Self {
-        let template = Engine {
+        let mut full = vec![false; x.len() / n];
+        for r in &ranges {
+            for f in &mut full[r.start..r.end + 1 - w] {
+                *f = true;
+            }
+        }
+        Engine {
             x,
             n,
             w,
             d: n * w,
             k,
-            ranges: Vec::new(),
-            full: Vec::new(),
+            ranges,
+            full,
             params,
-        };
-        template.with_data(x, ranges)
+        }
+    }
+
+    /// The same model settings over other data (`x` row-major, recordings `ranges`).
+    pub(crate) fn with_data<'b>(&self, x: &'b [f64], ranges: Vec<Range<usize>>) -> Engine<'b>
+    where
+        'a: 'b,
+    {
+        Engine::new(x, self.n, self.w, self.k, ranges, self.params)
     }
 
     pub(crate) fn n_windows(&self) -> usize {
@@ -483,13 +473,8 @@ pub(crate) fn fit_fixed(series: &Series, params: &ValidFitParams) -> Result<Fit,
     }
     let ranges = data.ranges();
     let t_total = data.n_steps();
-    let mut full = vec![false; t_total];
-    for r in &ranges {
-        for f in &mut full[r.start..r.end + 1 - w] {
-            *f = true;
-        }
-    }
-    let n_windows = full.iter().filter(|f| **f).count();
+    let engine = Engine::new(data.values(), n, w, k, ranges.clone(), params);
+    let n_windows = engine.n_windows();
     if k > n_windows {
         return Err(FitError::Param(crate::ParamError::new(
             "states",
@@ -497,16 +482,6 @@ pub(crate) fn fit_fixed(series: &Series, params: &ValidFitParams) -> Result<Fit,
             format!("must not exceed the number of windows ({n_windows})"),
         )));
     }
-    let engine = Engine {
-        x: data.values(),
-        n,
-        w,
-        d: n * w,
-        k,
-        ranges: ranges.clone(),
-        full,
-        params,
-    };
 
     // On a long series, initialisation, screening and the search for a good phase-1 optimum
     // run on a sketch of it; phase 1 then continues on all the data from the sketch's models.
@@ -863,7 +838,7 @@ mod tests {
         // Two recordings of 50 and 70 steps, one sensor whose value is its timestep.
         let x: Vec<f64> = (0..120).map(f64::from).collect();
         let params = FitParams::new(2).window(2).check().unwrap();
-        let engine = Engine::for_test(&x, 1, 2, 2, vec![0..50, 50..120], &params);
+        let engine = Engine::new(&x, 1, 2, 2, vec![0..50, 50..120], &params);
         assert!(
             engine.sketch(120, 4).is_none(),
             "not longer than the sketch"
@@ -876,14 +851,14 @@ mod tests {
         // Blocks of 15: the one at 30 crosses into the second recording at 44 and is cut there;
         // its one-step piece 44..45 is shorter than the window (w = 2) and dropped. With the
         // boundary at 40 instead, both pieces of that block are kept.
-        let engine = Engine::for_test(&x, 1, 2, 2, vec![0..44, 44..120], &params);
+        let engine = Engine::new(&x, 1, 2, 2, vec![0..44, 44..120], &params);
         let (sx, ranges) = engine.sketch(60, 4).unwrap();
         let pieces: Vec<(f64, usize)> = ranges.iter().map(|r| (sx[r.start], r.len())).collect();
         assert_eq!(pieces, vec![(0.0, 15), (30.0, 14), (60.0, 15), (90.0, 15)]);
         let sub = engine.with_data(&sx, ranges);
         assert_eq!(sub.full.len(), 59);
         assert_eq!(sub.n_windows(), 59 - 4);
-        let engine = Engine::for_test(&x, 1, 2, 2, vec![0..40, 40..120], &params);
+        let engine = Engine::new(&x, 1, 2, 2, vec![0..40, 40..120], &params);
         let (sx, ranges) = engine.sketch(60, 4).unwrap();
         let pieces: Vec<(f64, usize)> = ranges.iter().map(|r| (sx[r.start], r.len())).collect();
         assert_eq!(

@@ -479,7 +479,7 @@ mod tests {
     fn temporal_split_gives_the_second_half_of_every_run() {
         let x = vec![0.0; 10];
         let params = FitParams::new(3).check().unwrap();
-        let engine = Engine::for_test(&x, 1, 1, 3, vec![0..10], &params);
+        let engine = Engine::new(&x, 1, 1, 3, vec![0..10], &params);
         let mut a = vec![0, 0, 0, 0, 1, 0, 0, 0, 1, 1];
         let rule = SplitRule {
             state: 0,
@@ -504,7 +504,7 @@ mod tests {
             a.push(1);
         }
         let params = FitParams::new(3).check().unwrap();
-        let engine = Engine::for_test(&x, 1, 1, 3, vec![0..x.len()], &params);
+        let engine = Engine::new(&x, 1, 1, 3, vec![0..x.len()], &params);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let rule = SplitRule::contextual(&engine, &a, 0, &[0.0], &mut rng).unwrap();
         let mut b = a.clone();

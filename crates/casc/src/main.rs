@@ -380,14 +380,15 @@ fn main() -> ExitCode {
 
 fn run_fit(a: FitArgs) -> Result<(), Failure> {
     let started = Instant::now();
-    let params = FitParams::new(a.states)
+    let params = FitParams::new(a.states);
+    // The library estimates beta unless it is given.
+    let params = match a.beta {
+        BetaArg::Fixed(b) => params.beta(b),
+        BetaArg::Auto => params,
+    };
+    let params = params
         .window(a.window)
         .lambda(a.lambda)
-        .beta(match a.beta {
-            BetaArg::Fixed(b) => b,
-            BetaArg::Auto => FitParams::new(1).beta_value(),
-        })
-        .auto_beta(matches!(a.beta, BetaArg::Auto))
         .max_iters(a.max_iters)
         .seed(a.seed)
         .motifs(!a.no_motifs)

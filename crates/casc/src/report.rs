@@ -1095,16 +1095,11 @@ impl ReportInput {
         {
             h.push_str("<h3>Split and merge</h3>\n<table class=\"data\">\n<thead><tr><th>round</th><th>freed into kept</th><th>split</th><th>objective</th><th>to beat</th></tr></thead>\n<tbody>\n");
             for t in trials {
-                let Json::Obj(o) = t else { continue };
-                let f = |key: &str| {
-                    o.iter()
-                        .find(|(k, _)| k == key)
-                        .map_or_else(String::new, |(_, v)| fmt_json(v))
-                };
-                let kept = matches!(
-                    o.iter().find(|(k, _)| k == "accepted"),
-                    Some((_, Json::Bool(true)))
-                );
+                if !matches!(t, Json::Obj(_)) {
+                    continue;
+                }
+                let f = |key: &str| t.get(key).map_or_else(String::new, fmt_json);
+                let kept = matches!(t.get("accepted"), Some(Json::Bool(true)));
                 let _ = writeln!(
                     h,
                     "<tr{}><td>{}</td><td>{} &rarr; {}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
