@@ -38,7 +38,7 @@ const GMM_TOL: f64 = 1e-3;
 const REG_COVAR: f64 = 1e-6;
 
 /// Diagnostics of the initialisation.
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InitDiagnostics {
     /// Points the mixture was fitted on.
     pub sample_size: usize,

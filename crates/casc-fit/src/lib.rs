@@ -47,7 +47,7 @@ pub struct Fit {
 }
 
 /// How a fit went.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FitDiagnostics {
     /// The initialisation's figures.
     pub init: InitDiagnostics,
@@ -66,7 +66,7 @@ pub struct FitDiagnostics {
 }
 
 /// Wall-clock seconds per phase.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Timing {
     /// Estimating beta (the plain TICC fits it takes), when it is estimated.
     pub beta: Option<f64>,
@@ -83,7 +83,7 @@ pub struct Timing {
 }
 
 /// Figures of one EM iteration.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IterationDiagnostics {
     /// 1 for TICC, 2 for the motif phase.
     pub phase: u8,

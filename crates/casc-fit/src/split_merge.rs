@@ -41,7 +41,7 @@ const SPLIT_RESTARTS: usize = 3;
 const RELATIVE_GAIN: f64 = 1e-6;
 
 /// One proposal tried by the split-and-merge refinement.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SplitMergeTrial {
     /// Round, from 0; a round ends when one of its proposals is kept.
     pub round: usize,

@@ -5,10 +5,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use casc::output::{assignments_csv, finite, motifs_json, segments_csv, write_file};
 use casc::{FitParams, Missing, ReadOptions, Series};
 use clap::{Args, Parser, Subcommand};
-use serde_json::json;
 
 const EXIT_HELP: &str = "\
 Exit codes: 0 success, 2 usage or parameter error, 3 input data error, 4 numerical failure,
@@ -452,86 +450,14 @@ fn write_fit(
     read_seconds: f64,
     started: Instant,
 ) -> anyhow::Result<()> {
-    let model = &fit.model;
-    write_file(
-        dir,
-        "assignments.csv",
-        &assignments_csv(series, &fit.assignment),
-    )?;
-    if model.params.motifs_enabled() {
-        write_file(
-            dir,
-            "phase1_assignments.csv",
-            &assignments_csv(series, &fit.phase1_assignment),
-        )?;
-    }
-    write_file(
-        dir,
-        "segments.csv",
-        &segments_csv(series, &fit.assignment, &fit.motifs),
-    )?;
-    let d = model.window * model.n_sensors;
-    let states: Vec<_> = model
-        .states
-        .iter()
-        .enumerate()
-        .map(|(k, s)| {
-            json!({
-                "state": k,
-                "timesteps": fit.state_counts[k],
-                "nonzeros": s.nonzeros(),
-                "mean": s.mean,
-                "precision": s.precision.chunks(d).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let states = json!({
-        "sensors": model.sensor_names,
-        "window": model.window,
-        "standardization": model.scales.as_ref().map(|s| s.iter().map(|(m, sd)| json!({"mean": m, "sd": sd})).collect::<Vec<_>>()),
-        "states": states,
-    });
-    write_file(dir, "states.json", &serde_json::to_string_pretty(&states)?)?;
-    write_file(
-        dir,
-        "motifs.json",
-        &serde_json::to_string_pretty(&motifs_json(series, &fit.motifs))?,
-    )?;
-    let diag = &fit.diagnostics;
-    let p1 = diag.iterations.iter().filter(|i| i.phase == 1).count();
-    let p2 = diag.iterations.iter().filter(|i| i.phase == 2).count();
-    let summary = json!({
-        "inputs": inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-        "n_steps": series.n_steps(),
-        "n_sensors": series.n_sensors(),
-        "recordings": series.recordings(),
-        "parameters": model.params,
-        "bic": finite(fit.bic),
-        "iterations": {"phase1": p1, "phase2": p2},
-        "converged": {"phase1": diag.phase1_converged, "phase2": diag.phase2_converged},
-        "state_counts": fit.state_counts,
-        "motifs": fit.motifs.iter().map(|m| json!({"states": m.states, "instances": m.instances.len()})).collect::<Vec<_>>(),
-        "seconds": {
-            "read": read_seconds,
-            "beta": diag.seconds.beta,
-            "init": diag.seconds.init,
-            "phase1": diag.seconds.phase1,
-            "split_merge": diag.seconds.split_merge,
-            "phase2": diag.seconds.phase2,
-            "fit": diag.seconds.total,
-            "total": started.elapsed().as_secs_f64(),
-        },
-        "init": diag.init,
-        "split_merge": diag.split_merge,
-        "beta_estimates": diag.beta_estimates,
-        "iteration_log": diag.iterations,
-    });
-    write_file(
-        dir,
-        "summary.json",
-        &serde_json::to_string_pretty(&summary)?,
-    )?;
-    model.save(&dir.join("model.casc"))?;
+    let summary = casc::output::FitSummary::new(
+        series,
+        inputs,
+        fit,
+        read_seconds,
+        started.elapsed().as_secs_f64(),
+    );
+    casc::output::write_fit(dir, series, fit, &summary)?;
     Ok(())
 }
 
@@ -616,7 +542,7 @@ fn run_generate(a: GenerateArgs) -> Result<(), Failure> {
     data.write_dir(&a.out)
         .with_context(|| format!("writing into {}", a.out.display()))?;
     // The same bytes as the checked-in fixtures' params.json.
-    write_file(&a.out, "params.json", &params.to_json()).context("writing params.json")?;
+    std::fs::write(a.out.join("params.json"), params.to_json()).context("writing params.json")?;
     println!(
         "wrote {} timesteps x {} sensors to {}",
         data.n_steps(),
@@ -671,40 +597,15 @@ fn run_predict(a: PredictArgs) -> Result<(), Failure> {
         error: e.into(),
     })?;
     let write = || -> anyhow::Result<()> {
-        write_file(
-            &out,
-            "assignments.csv",
-            &assignments_csv(&series, &p.assignment),
-        )?;
-        write_file(
-            &out,
-            "segments.csv",
-            &segments_csv(&series, &p.assignment, &p.motifs),
-        )?;
-        write_file(
-            &out,
-            "motifs.json",
-            &serde_json::to_string_pretty(&motifs_json(&series, &p.motifs))?,
-        )?;
-        let mut counts = vec![0usize; model.n_states()];
-        for &s in &p.assignment {
-            counts[s] += 1;
-        }
-        let summary = json!({
-            "model": a.model.display().to_string(),
-            "inputs": a.data.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-            "n_steps": series.n_steps(),
-            "n_sensors": series.n_sensors(),
-            "recordings": series.recordings(),
-            "state_counts": counts,
-            "motifs": p.motifs.iter().map(|m| json!({"states": m.states, "instances": m.instances.len()})).collect::<Vec<_>>(),
-            "seconds": {"predict": started.elapsed().as_secs_f64()},
-        });
-        write_file(
-            &out,
-            "summary.json",
-            &serde_json::to_string_pretty(&summary)?,
-        )?;
+        let summary = casc::output::PredictSummary::new(
+            &a.model,
+            &a.data,
+            &series,
+            model.n_states(),
+            &p,
+            started.elapsed().as_secs_f64(),
+        );
+        casc::output::write_prediction(&out, &series, &p, &summary)?;
         Ok(())
     };
     write().with_context(|| format!("writing results into {}", out.display()))?;

@@ -65,7 +65,7 @@ pub fn write_report(dir: &Path) -> Result<PathBuf, ReportError> {
     let input = ReportInput::load(dir)?;
     let html = input.render();
     let path = dir.join("report.html");
-    crate::output::write_file(dir, "report.html", &html).map_err(|source| ReportError::Write {
+    std::fs::write(&path, &html).map_err(|source| ReportError::Write {
         path: path.clone(),
         source,
     })?;
