@@ -1,6 +1,6 @@
-//! casc-eval: the CASC paper's synthetic benchmark generator and the accuracy scorer.
+//! casc-eval: the CASC paper's synthetic benchmark generator, the accuracy scorer and the benchmark metrics.
 //!
-//! This crate owns two things:
+//! This crate owns three things:
 //!
 //! * [`synth`]: a seeded, deterministic generator of the synthetic benchmark of
 //!   ALGORITHM.md section 10 (states with random sparse block-Toeplitz precision
@@ -12,15 +12,20 @@
 //!   algorithm on the confusion matrix) and the paper's accuracy figures
 //!   (weighted and macro F1, F1 on motif timesteps, accuracy), plus readers for
 //!   label and mask files.
+//! * [`metrics`]: the segmentation and clustering metrics that the public
+//!   state-detection benchmarks report (TSSB/ClaSP Covering, and
+//!   scikit-learn's AMI, NMI and ARI), which [`score()`] also fills in.
 //!
 //! It does not fit models, read data series other than labels and masks, or
 //! print anything; the `casc` binary and `xtask` do the input/output around it.
 
 pub mod error;
 mod linalg;
+pub mod metrics;
 pub mod score;
 pub mod synth;
 
 pub use error::EvalError;
+pub use metrics::{adjusted_mutual_info, adjusted_rand, covering, normalized_mutual_info};
 pub use score::{Score, hungarian_max, read_labels, read_mask, score};
 pub use synth::{Segment, SynthData, SynthParams, generate};

@@ -1,4 +1,4 @@
-//! Accuracy of a state assignment: Hungarian matching of predicted to true states, F1 scores, label/mask readers.
+//! Accuracy of a state assignment: Hungarian matching of predicted to true states, F1 scores, benchmark metrics, label/mask readers.
 
 use std::fmt;
 use std::path::Path;
@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::EvalError;
+use crate::metrics;
 
 /// Largest state label accepted by [`score`] (labels index the confusion matrix).
 pub const MAX_LABEL: usize = 1 << 20;
@@ -131,6 +132,18 @@ pub struct Score {
     /// Weighted F1 over the motif timesteps only (same mapping); `None` without a
     /// mask or when the mask selects no timestep.
     pub motif_weighted_f1: Option<f64>,
+    /// Covering of the true segments by the predicted ones (TSSB/ClaSP), over
+    /// all timesteps; see [`metrics::covering`].
+    pub covering: f64,
+    /// Adjusted mutual information (scikit-learn, arithmetic mean), over all
+    /// timesteps; see [`metrics::adjusted_mutual_info`].
+    pub ami: f64,
+    /// Normalized mutual information (scikit-learn, arithmetic mean), over all
+    /// timesteps; see [`metrics::normalized_mutual_info`].
+    pub nmi: f64,
+    /// Adjusted Rand index (scikit-learn), over all timesteps; see
+    /// [`metrics::adjusted_rand`].
+    pub ari: f64,
     /// For every predicted label `0..=max`, the true state it is matched to
     /// (`None`: unmatched, or matched only with zero overlap).
     pub mapping: Vec<(usize, Option<usize>)>,
@@ -178,7 +191,8 @@ fn f1_from_confusion(
 /// the confusion matrix; the numbers of states may differ, and the timesteps of
 /// unmatched predicted states count as wrong), then computes accuracy, per-state
 /// F1, weighted and macro F1, and, given `motif_mask`, the weighted F1 over the
-/// masked timesteps with the same mapping.
+/// masked timesteps with the same mapping; plus the benchmarks' Covering, AMI,
+/// NMI and ARI over all timesteps (these need no matching).
 pub fn score(
     truth: &[usize],
     pred: &[usize],
@@ -264,6 +278,10 @@ pub fn score(
         weighted_f1,
         macro_f1,
         motif_weighted_f1,
+        covering: metrics::covering(truth, pred)?,
+        ami: metrics::adjusted_mutual_info(truth, pred)?,
+        nmi: metrics::normalized_mutual_info(truth, pred)?,
+        ari: metrics::adjusted_rand(truth, pred)?,
         mapping,
         confusion,
         per_state_f1,
@@ -280,6 +298,10 @@ impl fmt::Display for Score {
             Some(m) => writeln!(f, "motif F1      {m:.4}")?,
             None => writeln!(f, "motif F1      -")?,
         }
+        writeln!(f, "covering      {:.4}", self.covering)?;
+        writeln!(f, "AMI           {:.4}", self.ami)?;
+        writeln!(f, "NMI           {:.4}", self.nmi)?;
+        writeln!(f, "ARI           {:.4}", self.ari)?;
         writeln!(f, "true  pred  support      F1")?;
         for (j, f1) in self.per_state_f1.iter().enumerate() {
             let pred = self
