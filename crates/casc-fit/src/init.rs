@@ -7,6 +7,8 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use crate::diagnostics::InitDiagnostics;
+
 /// Points are fixed-size windows borrowed from the series: point `i` is
 /// `x[starts[i] * n .. starts[i] * n + d]`.
 pub(crate) struct Points<'a> {
@@ -36,23 +38,6 @@ const GMM_ITERS: usize = 30;
 const GMM_TOL: f64 = 1e-3;
 /// Relative regularisation of the mixture's covariances (sklearn's `reg_covar`, scaled to the data).
 const REG_COVAR: f64 = 1e-6;
-
-/// Diagnostics of the initialisation.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct InitDiagnostics {
-    /// Points the mixture was fitted on.
-    pub sample_size: usize,
-    /// Best k-means inertia over the restarts (on the sample).
-    pub kmeans_inertia: f64,
-    /// Mixture EM iterations run.
-    pub gmm_iterations: usize,
-    /// Mean log-likelihood per point of the mixture at the end (on the sample).
-    pub gmm_mean_log_likelihood: f64,
-    /// Every screened initialisation with its objective after the screening iterations.
-    pub candidates: Vec<(String, f64)>,
-    /// The initialisation that was kept.
-    pub chosen: String,
-}
 
 /// Labels every point with one of `k` clusters.
 pub(crate) fn initial_labels(

@@ -1,9 +1,14 @@
 //! The fitted model: per-state Gaussians and motifs, applicable to new data.
+//!
+//! Uses the assignment module only (costs and Viterbi), not the EM.
 
-use casc_motif::{Motif, MotifParams};
+use casc_motif::Motif;
 use casc_segment::StateScorer;
 
-use crate::{FitError, FitParams, Series};
+use crate::assign;
+use crate::error::FitError;
+use crate::params::ValidFitParams;
+use crate::series::Series;
 
 /// One state's Gaussian over a stacked window: mean (`n*w`) and precision (`nw x nw`, row-major).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -21,7 +26,7 @@ impl StateModel {
         faer::Mat::from_fn(d, d, |i, j| self.precision[i * d + j])
     }
 
-    /// Entries of the precision counted as non-zero (|x| > 2e-5, ALGORITHM.md §8).
+    /// Entries of the precision counted as non-zero (|x| > 2e-5, docs/method.md section 10).
     pub fn nonzeros(&self) -> usize {
         self.precision
             .iter()
@@ -36,13 +41,14 @@ pub const NONZERO_THRESHOLD: f64 = 2e-5;
 /// A fitted model: everything needed to label new data without refitting.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Model {
-    /// The parameters the model was fitted with.
-    pub params: FitParams,
+    /// The parameters the model was fitted with (as given: an estimated `beta` is in
+    /// [`beta`](Self::beta)).
+    pub params: ValidFitParams,
     /// Number of sensors `n`.
     pub n_sensors: usize,
     /// Window length `w`.
     pub window: usize,
-    /// Switching penalty used for assignment.
+    /// Switching penalty used for assignment (the estimate, when it was estimated).
     pub beta: f64,
     /// Sensor names, from the CSV header or generated.
     pub sensor_names: Vec<String>,
@@ -85,7 +91,7 @@ impl Model {
                     self.n_sensors,
                     self.window,
                 )
-                .map_err(|e| FitError::Numerical(format!("state {k}: {e}")))
+                .map_err(|source| FitError::Scorer { state: k, source })
             })
             .collect()
     }
@@ -108,7 +114,12 @@ impl Model {
     /// The cost matrix of a (prepared) series under this model, recording by recording.
     pub fn costs(&self, series: &Series) -> Result<Vec<f64>, FitError> {
         let scorers = self.scorers()?;
-        Ok(crate::em::costs_for(series, &scorers))
+        Ok(assign::costs(
+            series.values(),
+            series.n_sensors(),
+            &series.ranges(),
+            &scorers,
+        ))
     }
 
     /// States for new data from the saved states (costs + Viterbi) and instances of the saved
@@ -118,8 +129,8 @@ impl Model {
         let costs = self.costs(&series)?;
         let k = self.n_states();
         let ranges = series.ranges();
-        let plain = crate::em::plain_assignment(&costs, k, &ranges, self.beta);
-        if self.motifs.is_empty() || !self.params.motifs_enabled() {
+        let plain = assign::plain_assignment(&costs, k, &ranges, self.beta);
+        if self.motifs.is_empty() || !self.params.motifs() {
             return Ok(Prediction {
                 assignment: plain.clone(),
                 plain_assignment: plain,
@@ -127,15 +138,10 @@ impl Model {
                 costs,
             });
         }
-        let params = MotifParams::new(self.beta)
-            .gamma(self.params.gamma_value())
-            .min_instances(self.params.motif_min_instances_value())
-            .max_motifs(self.params.max_motifs_value())
-            .check()
-            .map_err(|e| FitError::ModelMismatch(format!("motif parameters in the model: {e}")))?;
+        let params = self.params.motif(self.beta)?;
         let known: Vec<Vec<usize>> = self.motifs.iter().map(|m| m.states.clone()).collect();
         let step = casc_motif::apply_motifs(&costs, k, &plain, &ranges, &known, &params)
-            .map_err(|e| FitError::Numerical(format!("motif step: {e}")))?;
+            .map_err(FitError::Motif)?;
         Ok(Prediction {
             assignment: step.assignment,
             plain_assignment: plain,

@@ -7,12 +7,13 @@
 
 use std::path::Path;
 
-use crate::{FitError, Model};
+use crate::error::{FitError, ModelFileError};
+use crate::model::Model;
 
 /// The first eight bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"CASCMODL";
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const HEADER: usize = 8 + 4 + 8 + 4;
 /// Largest payload accepted (guards the decoder against absurd lengths).
 const MAX_PAYLOAD: u64 = 1 << 32;
@@ -52,87 +53,96 @@ impl Model {
         out
     }
 
-    /// Decodes a `model.casc` file's bytes; `Err` holds the reason.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Model, String> {
+    /// Decodes a `model.casc` file's bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model, ModelFileError> {
+        use ModelFileError::{Corrupted, Inconsistent, Truncated};
         if bytes.len() < 8 || &bytes[..8] != MAGIC {
-            return Err("not a casc model file (wrong magic bytes)".into());
+            return Err(ModelFileError::NotAModel);
         }
         if bytes.len() < HEADER {
-            return Err(format!(
-                "truncated: {} bytes, shorter than the {HEADER}-byte header",
+            return Err(Truncated(format!(
+                "{} bytes, shorter than the {HEADER}-byte header",
                 bytes.len()
-            ));
+            )));
         }
-        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
         if version > FORMAT_VERSION {
-            return Err(format!(
-                "written by a newer casc (format version {version}); this casc reads up to version {FORMAT_VERSION}: upgrade casc"
-            ));
+            return Err(ModelFileError::Newer {
+                version,
+                newest: FORMAT_VERSION,
+            });
         }
         if version == 0 {
-            return Err("invalid format version 0".into());
+            return Err(Corrupted("invalid format version 0".into()));
         }
         if version < FORMAT_VERSION {
-            return Err(format!(
-                "written by an older casc (format version {version}), which this casc no longer reads: fit the model again"
-            ));
+            return Err(ModelFileError::Older { version });
         }
-        let len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
-        let crc = u32::from_le_bytes(bytes[20..24].try_into().expect("4 bytes"));
+        let mut len = [0u8; 8];
+        len.copy_from_slice(&bytes[12..20]);
+        let len = u64::from_le_bytes(len);
+        let crc = u32::from_le_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);
         let payload = &bytes[HEADER..];
         if len > MAX_PAYLOAD || (payload.len() as u64) < len {
-            return Err(format!(
-                "truncated: the header announces {len} bytes of model, the file has {}",
+            return Err(Truncated(format!(
+                "the header announces {len} bytes of model, the file has {}",
                 payload.len()
-            ));
+            )));
         }
         if (payload.len() as u64) > len {
-            return Err(format!(
+            return Err(Corrupted(format!(
                 "{} unexpected bytes after the model",
                 payload.len() as u64 - len
-            ));
+            )));
         }
         if crc32(payload) != crc {
-            return Err("corrupted: the checksum does not match the contents".into());
+            return Err(Corrupted("the checksum does not match the contents".into()));
         }
         let config = bincode::config::standard().with_limit::<{ 1 << 32 }>();
         let (model, used): (Model, usize) = bincode::serde::decode_from_slice(payload, config)
-            .map_err(|e| format!("corrupted: cannot decode the model ({e})"))?;
+            .map_err(|e| Corrupted(format!("cannot decode the model ({e})")))?;
         if used != payload.len() {
-            return Err("corrupted: the model does not fill its payload".into());
+            return Err(Corrupted("the model does not fill its payload".into()));
         }
-        model.validate()?;
+        model.validate().map_err(Inconsistent)?;
         Ok(model)
     }
 
-    /// Checks the model's internal consistency (sizes, finiteness, state ids of motifs).
+    /// Checks the model's internal consistency (sizes, finiteness, state ids of motifs, the
+    /// parameters against the states); `Err` says what does not fit.
     pub fn validate(&self) -> Result<(), String> {
         let d = self.n_sensors * self.window;
         if self.n_sensors == 0 || self.window == 0 || self.states.is_empty() {
-            return Err("inconsistent model: no sensors, window or states".into());
+            return Err("no sensors, window or states".into());
         }
         if self.sensor_names.len() != self.n_sensors {
-            return Err(
-                "inconsistent model: sensor names do not match the number of sensors".into(),
-            );
+            return Err("sensor names do not match the number of sensors".into());
+        }
+        if self.params.window() != self.window || self.params.n_states() != self.states.len() {
+            return Err("the parameters do not match the states".into());
+        }
+        if let Some(s) = &self.scales
+            && (s.len() != self.n_sensors
+                || s.iter()
+                    .any(|(m, sd)| !(m.is_finite() && sd.is_finite() && *sd > 0.0)))
+        {
+            return Err("invalid standardisation".into());
         }
         for (k, s) in self.states.iter().enumerate() {
             if s.mean.len() != d || s.precision.len() != d * d {
-                return Err(format!("inconsistent model: state {k} has the wrong size"));
+                return Err(format!("state {k} has the wrong size"));
             }
             if !s.mean.iter().chain(&s.precision).all(|v| v.is_finite()) {
-                return Err(format!(
-                    "inconsistent model: state {k} has a non-finite value"
-                ));
+                return Err(format!("state {k} has a non-finite value"));
             }
         }
         for m in &self.motifs {
             if m.states.iter().any(|&s| s >= self.states.len()) {
-                return Err("inconsistent model: a motif names a state that does not exist".into());
+                return Err("a motif names a state that does not exist".into());
             }
         }
         if !(self.beta.is_finite() && self.beta >= 0.0) {
-            return Err("inconsistent model: invalid beta".into());
+            return Err("invalid beta".into());
         }
         Ok(())
     }
@@ -141,7 +151,7 @@ impl Model {
     pub fn save(&self, path: &Path) -> Result<(), FitError> {
         std::fs::write(path, self.to_bytes()).map_err(|e| FitError::ModelFile {
             path: path.to_path_buf(),
-            reason: e.to_string(),
+            source: e.into(),
         })
     }
 
@@ -149,11 +159,11 @@ impl Model {
     pub fn load(path: &Path) -> Result<Model, FitError> {
         let bytes = std::fs::read(path).map_err(|e| FitError::ModelFile {
             path: path.to_path_buf(),
-            reason: e.to_string(),
+            source: e.into(),
         })?;
-        Model::from_bytes(&bytes).map_err(|reason| FitError::ModelFile {
+        Model::from_bytes(&bytes).map_err(|source| FitError::ModelFile {
             path: path.to_path_buf(),
-            reason,
+            source,
         })
     }
 }

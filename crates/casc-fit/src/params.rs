@@ -1,9 +1,49 @@
 //! Parameters of a fit: a builder that documents each default and checks into [`ValidFitParams`].
+//!
+//! A leaf of the crate (besides the error type).
 
 use casc_glasso::{GlassoParams, ValidGlassoParams};
 use casc_motif::{MotifParams, ValidMotifParams};
 
-use crate::ParamError;
+use crate::error::{FitError, ParamError};
+
+/// The switching penalty `beta`, in cost units (twice the negative log-likelihood).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Beta {
+    /// Used as given.
+    Fixed(f64),
+    /// Estimated from the data (the switching rate of the fitted segmentation, scaled by the
+    /// residuals' autocorrelation time), starting from `start`.
+    Estimated {
+        /// Where the estimate starts.
+        start: f64,
+    },
+}
+
+impl Beta {
+    /// The CASC paper's value on its synthetic data, where the estimate starts by default.
+    pub const PAPER: f64 = 25.0;
+
+    /// Estimated from the data, starting from the paper's 25 (the default).
+    pub fn estimated() -> Self {
+        Beta::Estimated { start: Self::PAPER }
+    }
+
+    /// The value given, or where the estimate starts.
+    pub fn value(self) -> f64 {
+        match self {
+            Beta::Fixed(b) | Beta::Estimated { start: b } => b,
+        }
+    }
+}
+
+impl From<f64> for Beta {
+    /// A number is a fixed penalty.
+    fn from(b: f64) -> Self {
+        Beta::Fixed(b)
+    }
+}
 
 /// Builder for the parameters of a fit. Only the number of states has no default.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -11,7 +51,7 @@ pub struct FitParams {
     n_states: usize,
     window: usize,
     lambda: f64,
-    beta: f64,
+    beta: Beta,
     max_iters: usize,
     motifs: bool,
     gamma: f64,
@@ -22,7 +62,6 @@ pub struct FitParams {
     init_restarts: usize,
     standardize: bool,
     split_merge: bool,
-    auto_beta: bool,
 }
 
 impl FitParams {
@@ -32,7 +71,7 @@ impl FitParams {
             n_states,
             window: 1,
             lambda: 1e-3,
-            beta: 25.0,
+            beta: Beta::estimated(),
             max_iters: 15,
             motifs: true,
             gamma: 0.8,
@@ -43,7 +82,6 @@ impl FitParams {
             init_restarts: 4,
             standardize: false,
             split_merge: true,
-            auto_beta: true,
         }
     }
 
@@ -57,12 +95,11 @@ impl FitParams {
         self.lambda = lambda;
         self
     }
-    /// Switching penalty `beta`, in cost units (twice the negative log-likelihood), used as
-    /// given: this turns [`auto_beta`](Self::auto_beta) off. Without it, `beta` is estimated
-    /// from the data starting from the paper's 25.
-    pub fn beta(mut self, beta: f64) -> Self {
-        self.beta = beta;
-        self.auto_beta = false;
+    /// Switching penalty `beta`: a number (`25.0`, or [`Beta::Fixed`]) is used as given;
+    /// [`Beta::Estimated`] estimates it from the data. Default: estimated, starting from the
+    /// paper's 25.
+    pub fn beta(mut self, beta: impl Into<Beta>) -> Self {
+        self.beta = beta.into();
         self
     }
     /// Maximum EM iterations of phase 1 (plain TICC). Default 15.
@@ -119,15 +156,6 @@ impl FitParams {
         self
     }
 
-    /// Estimate `beta` from the data (starting from the current `beta`, 25 unless set): the
-    /// switching cost of an HMM whose switching probability is the fitted assignment's, times
-    /// the autocorrelation time of the residuals. Default true; [`beta`](Self::beta) turns it
-    /// off.
-    pub fn auto_beta(mut self, on: bool) -> Self {
-        self.auto_beta = on;
-        self
-    }
-
     /// Checks every parameter's range; data-dependent limits are checked by the fit.
     pub fn check(&self) -> Result<ValidFitParams, ParamError> {
         if self.n_states == 0 {
@@ -147,12 +175,9 @@ impl FitParams {
                 "must be finite and >= 0",
             ));
         }
-        if !(self.beta.is_finite() && self.beta >= 0.0) {
-            return Err(ParamError::new(
-                "beta",
-                self.beta,
-                "must be finite and >= 0",
-            ));
+        let b = self.beta.value();
+        if !(b.is_finite() && b >= 0.0) {
+            return Err(ParamError::new("beta", b, "must be finite and >= 0"));
         }
         if self.max_iters == 0 {
             return Err(ParamError::new(
@@ -203,7 +228,16 @@ impl FitParams {
                 } => ParamError::new(name, value, allowed),
                 other => ParamError::new("lambda", self.lambda, other.to_string()),
             })?;
-        let motif = MotifParams::new(self.beta)
+        self.motif_params(b)?;
+        Ok(ValidFitParams {
+            raw: self.clone(),
+            glasso,
+        })
+    }
+
+    /// The motif step's parameters with switching penalty `beta`.
+    fn motif_params(&self, beta: f64) -> Result<ValidMotifParams, ParamError> {
+        MotifParams::new(beta)
             .gamma(self.gamma)
             .min_instances(self.motif_min_instances)
             .max_motifs(self.max_motifs)
@@ -215,21 +249,22 @@ impl FitParams {
                     allowed,
                 } => ParamError::new(name, value, allowed),
                 other => ParamError::new("gamma", self.gamma, other.to_string()),
-            })?;
-        Ok(ValidFitParams {
-            raw: self.clone(),
-            glasso,
-            motif,
-        })
+            })
     }
 }
 
-/// Checked parameters: the only form a fit accepts.
+/// Checked parameters: the only form a fit accepts. Serialised as the [`FitParams`] they were
+/// checked from, and checked again when deserialised.
 #[derive(Clone, Debug)]
 pub struct ValidFitParams {
     raw: FitParams,
     glasso: ValidGlassoParams,
-    motif: ValidMotifParams,
+}
+
+impl PartialEq for ValidFitParams {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw
+    }
 }
 
 impl ValidFitParams {
@@ -249,8 +284,8 @@ impl ValidFitParams {
     pub fn lambda(&self) -> f64 {
         self.raw.lambda
     }
-    /// Switching penalty.
-    pub fn beta(&self) -> f64 {
+    /// Switching penalty: fixed or estimated.
+    pub fn beta(&self) -> Beta {
         self.raw.beta
     }
     /// Phase-1 iteration cap.
@@ -285,17 +320,21 @@ impl ValidFitParams {
     pub fn split_merge(&self) -> bool {
         self.raw.split_merge
     }
-    /// Whether `beta` is estimated from the data.
-    pub fn auto_beta(&self) -> bool {
-        self.raw.auto_beta
-    }
     /// The graphical-lasso parameters derived from these.
     pub fn glasso(&self) -> &ValidGlassoParams {
         &self.glasso
     }
-    /// The motif-step parameters derived from these.
-    pub fn motif(&self) -> &ValidMotifParams {
-        &self.motif
+    /// Instances a motif needs to be kept.
+    pub fn motif_min_instances(&self) -> usize {
+        self.raw.motif_min_instances
+    }
+    /// Candidate motifs kept per iteration.
+    pub fn max_motifs(&self) -> usize {
+        self.raw.max_motifs
+    }
+    /// The motif step's parameters with the switching penalty `beta` actually used.
+    pub fn motif(&self, beta: f64) -> Result<ValidMotifParams, FitError> {
+        Ok(self.raw.motif_params(beta)?)
     }
 }
 
@@ -305,37 +344,10 @@ impl serde::Serialize for ValidFitParams {
     }
 }
 
-impl FitParams {
-    /// Whether the motif phase is on.
-    pub fn motifs_enabled(&self) -> bool {
-        self.motifs
-    }
-    /// The number of states.
-    pub fn n_states_value(&self) -> usize {
-        self.n_states
-    }
-    /// The motif aggressiveness.
-    pub fn gamma_value(&self) -> f64 {
-        self.gamma
-    }
-    /// The minimum number of instances of a motif.
-    pub fn motif_min_instances_value(&self) -> usize {
-        self.motif_min_instances
-    }
-    /// The number of candidate motifs kept.
-    pub fn max_motifs_value(&self) -> usize {
-        self.max_motifs
-    }
-}
-
-impl FitParams {
-    /// The sparsity penalty.
-    pub fn lambda_value(&self) -> f64 {
-        self.lambda
-    }
-    /// The switching penalty (with `auto_beta`, where the estimate starts, or after a fit the
-    /// estimate used).
-    pub fn beta_value(&self) -> f64 {
-        self.beta
+impl<'de> serde::Deserialize<'de> for ValidFitParams {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        FitParams::deserialize(d)?
+            .check()
+            .map_err(serde::de::Error::custom)
     }
 }

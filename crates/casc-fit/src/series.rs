@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use crate::FitError;
+use crate::error::FitError;
 
 /// One recording inside a [`Series`]: its name and its rows.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

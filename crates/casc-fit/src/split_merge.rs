@@ -26,8 +26,11 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::em::{COVARIANCE_RIDGE, Engine, PhaseOutcome, run_phase};
-use crate::{FitError, IterationDiagnostics};
+use crate::diagnostics::{IterationDiagnostics, SplitMergeTrial};
+use crate::engine::{Engine, add_ridge};
+use crate::error::FitError;
+use crate::observer::{Stage, Watch};
+use crate::phase::{self, PhaseOutcome, PhaseSpec, Start};
 
 /// Most moves accepted in one fit (each accepted move starts a new round of proposals).
 pub const SPLIT_MERGE_ROUNDS: usize = 5;
@@ -39,25 +42,6 @@ const SPLIT_CANDIDATES: usize = 3;
 const SPLIT_RESTARTS: usize = 3;
 /// A move is kept only when it lowers the objective by more than this fraction of it.
 const RELATIVE_GAIN: f64 = 1e-6;
-
-/// One proposal tried by the split-and-merge refinement.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SplitMergeTrial {
-    /// Round, from 0; a round ends when one of its proposals is kept.
-    pub round: usize,
-    /// The state that absorbed `freed`.
-    pub kept: usize,
-    /// The state whose timesteps were given away; its id then holds part of `split`.
-    pub freed: usize,
-    /// The state divided in two.
-    pub split: usize,
-    /// Objective after EM from the proposal (on the sketch of a long series).
-    pub objective: f64,
-    /// Objective of the current result on the same data, the figure to beat.
-    pub baseline: f64,
-    /// Whether this proposal was kept.
-    pub accepted: bool,
-}
 
 /// How a state is divided.
 struct SplitRule {
@@ -253,11 +237,7 @@ impl SplitRule {
         let logdet = |ts: &[usize]| -> Option<f64> {
             let (_, mut cov) =
                 casc_glasso::mean_and_covariance(ts.iter().map(|&t| engine.window(t)), engine.d)?;
-            let avg = (0..d).map(|i| cov[(i, i)]).sum::<f64>() / d as f64;
-            let ridge = COVARIANCE_RIDGE * if avg > 0.0 { avg } else { 1.0 };
-            for i in 0..d {
-                cov[(i, i)] += ridge;
-            }
+            add_ridge(&mut cov);
             casc_glasso::log_det_spd(cov.as_ref(), Par::Seq).ok()
         };
         let all: Vec<usize> = halves[0].iter().chain(&halves[1]).copied().collect();
@@ -323,19 +303,22 @@ fn merge_candidates(costs: &[f64], k: usize, assignment: &[usize]) -> Vec<(usize
 }
 
 /// Runs split-and-merge rounds on `engine`'s series from a phase-1 result and returns the best
-/// result found (the input itself when no proposal lowers the objective). Every proposal tried
-/// is appended to `trials`. Each round costs up to 9 EM runs: give it a series of moderate
-/// length (the fit gives it a sketch of a long series).
+/// result found (the input itself when no proposal lowers the objective). EM from each
+/// proposal runs `spec`; `seed` seeds the split proposals. Every proposal tried is appended to
+/// `trials`. Each round costs up to 9 EM runs: give it a series of moderate length (the fit
+/// gives it a sketch of a long series).
 pub(crate) fn refine(
     engine: &Engine<'_>,
     mut current: PhaseOutcome,
+    spec: PhaseSpec<'_>,
+    seed: u64,
     trials: &mut Vec<SplitMergeTrial>,
+    watch: Watch<'_>,
 ) -> Result<PhaseOutcome, FitError> {
     let k = engine.k;
     if k < 3 {
         return Ok(current);
     }
-    let iters = engine.params.max_iters();
     let len = engine.full.len();
     let n = engine.n;
     let centre: Vec<f64> = {
@@ -346,7 +329,7 @@ pub(crate) fn refine(
         c.iter_mut().for_each(|v| *v /= len as f64);
         c
     };
-    let mut rng = ChaCha8Rng::seed_from_u64(engine.params.seed() ^ 0x5b1e_73e6_0a11_9e55);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5b1e_73e6_0a11_9e55);
     let mut costs = vec![0.0; len * k];
     for round in 0..SPLIT_MERGE_ROUNDS {
         let labels = &current.assignment;
@@ -388,22 +371,21 @@ pub(crate) fn refine(
         if moves.is_empty() {
             break;
         }
+        watch.stage(Stage::SplitMerge {
+            round,
+            proposals: moves.len(),
+        });
         let outcomes: Vec<Result<PhaseOutcome, FitError>> = moves
             .par_iter()
             .map(|(mv, ri)| {
-                let start = apply_move(engine, labels, mv, &rules[*ri].1);
+                let start = Start {
+                    assignment: apply_move(engine, labels, mv, &rules[*ri].1),
+                    fits: None,
+                    rng: current.rng.clone(),
+                };
                 let mut buf = vec![0.0; len * k];
                 let mut log: Vec<IterationDiagnostics> = Vec::new();
-                run_phase(
-                    engine,
-                    1,
-                    iters,
-                    start,
-                    None,
-                    current.rng.clone(),
-                    &mut buf,
-                    &mut log,
-                )
+                phase::run(engine, spec, start, &mut buf, &mut log, watch.quiet())
             })
             .collect();
         let mut best: Option<(usize, PhaseOutcome)> = None;
@@ -479,7 +461,7 @@ mod tests {
     fn temporal_split_gives_the_second_half_of_every_run() {
         let x = vec![0.0; 10];
         let params = FitParams::new(3).check().unwrap();
-        let engine = Engine::new(&x, 1, 1, 3, vec![0..10], &params);
+        let engine = Engine::new(&x, 1, 1, 3, vec![0..10], params.glasso());
         let mut a = vec![0, 0, 0, 0, 1, 0, 0, 0, 1, 1];
         let rule = SplitRule {
             state: 0,
@@ -504,7 +486,7 @@ mod tests {
             a.push(1);
         }
         let params = FitParams::new(3).check().unwrap();
-        let engine = Engine::new(&x, 1, 1, 3, vec![0..x.len()], &params);
+        let engine = Engine::new(&x, 1, 1, 3, vec![0..x.len()], params.glasso());
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let rule = SplitRule::contextual(&engine, &a, 0, &[0.0], &mut rng).unwrap();
         let mut b = a.clone();

@@ -287,6 +287,7 @@ fn save_then_load_is_exact() {
     assert!(
         casc_fit::Model::from_bytes(&bytes[..bytes.len() - 1])
             .unwrap_err()
+            .to_string()
             .contains("truncated")
     );
 }
@@ -438,7 +439,7 @@ fn beta_is_estimated_by_default_and_fixed_when_given() {
     assert!(!est.is_empty() && est.len() <= casc_fit::AUTO_BETA_ROUNDS);
     // The model uses, and records, the last estimate; it reproduces the fit on its data.
     assert_eq!(auto.model.beta, *est.last().unwrap());
-    assert_eq!(auto.model.params.beta_value(), auto.model.beta);
+    assert_eq!(auto.model.params.beta(), casc_fit::Beta::estimated());
     assert_eq!(
         auto.model.predict(&series).unwrap().assignment,
         auto.assignment
@@ -457,4 +458,127 @@ fn beta_is_estimated_by_default_and_fixed_when_given() {
     let fixed = fit(&series, &FitParams::new(3).beta(25.0).check().unwrap()).unwrap();
     assert!(fixed.diagnostics.beta_estimates.is_empty());
     assert_eq!(fixed.model.beta, 25.0);
+}
+
+/// A state that the data cannot hold empties in every iteration and is re-seeded each time.
+/// Convergence compares Viterbi's assignments before re-seeding (docs/method.md section 6.3), so
+/// the fit stops once they repeat instead of running to the iteration cap.
+#[test]
+fn a_state_emptied_every_iteration_does_not_prevent_convergence() {
+    // Two well separated states of one sensor; a third state has nothing to explain, and with
+    // a large switching penalty its re-seeded run of 20 steps goes back to its donor.
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut values = Vec::new();
+    for s in 0..6 {
+        for _ in 0..100 {
+            values.push(if s % 2 == 0 { 0.0 } else { 50.0 } + normal(&mut rng));
+        }
+    }
+    let series = Series::new(values, 1, None).unwrap();
+    let params = FitParams::new(3)
+        .beta(400.0)
+        .motifs(false)
+        .split_merge(false)
+        .max_iters(15)
+        .seed(1)
+        .check()
+        .unwrap();
+    let f = fit(&series, &params).unwrap();
+    let log = &f.diagnostics.iterations;
+    assert!(
+        log.iter().skip(1).all(|i| i.empty_states_reseeded == 1),
+        "the third state empties every iteration: {:?}",
+        log.iter()
+            .map(|i| i.empty_states_reseeded)
+            .collect::<Vec<_>>()
+    );
+    assert!(f.diagnostics.phase1_converged, "{} iterations", log.len());
+    // Iteration 0 leaves the third state empty; iteration 1 re-seeds it, and Viterbi gives the
+    // same assignment as iteration 0 did: converged. (Comparing the re-seeded input instead ran
+    // 11 iterations here.)
+    assert_eq!(log.len(), 2, "{} iterations", log.len());
+}
+
+/// Records what a fit reports, and cancels after `cancel_after` polls.
+#[derive(Default)]
+struct Recorder {
+    stages: std::sync::Mutex<Vec<casc_fit::Stage>>,
+    iterations: std::sync::Mutex<Vec<casc_fit::IterationDiagnostics>>,
+    polls: std::sync::atomic::AtomicUsize,
+    cancel_after: Option<usize>,
+}
+
+impl casc_fit::FitObserver for Recorder {
+    fn stage(&self, stage: casc_fit::Stage) {
+        self.stages.lock().unwrap().push(stage);
+    }
+    fn iteration(&self, it: &casc_fit::IterationDiagnostics) {
+        self.iterations.lock().unwrap().push(it.clone());
+    }
+    fn cancelled(&self) -> bool {
+        let n = self.polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.cancel_after.is_some_and(|c| n >= c)
+    }
+}
+
+#[test]
+fn the_observer_sees_every_stage_and_the_logged_iterations() {
+    use casc_fit::Stage;
+    let (series, _) = three_states(15, 7);
+    let params = FitParams::new(3).motif_min_instances(2).check().unwrap();
+    let rec = Recorder::default();
+    let f = casc_fit::fit_with(&series, &params, &rec).unwrap();
+    let stages = rec.stages.into_inner().unwrap();
+    let kinds: Vec<&str> = stages
+        .iter()
+        .map(|s| match s {
+            Stage::BetaEstimate { .. } => "beta",
+            Stage::Init => "init",
+            Stage::Screening { .. } => "screening",
+            Stage::Phase1 => "phase1",
+            Stage::SplitMerge { .. } => "split-merge",
+            Stage::Phase1Full => "phase1-full",
+            Stage::Phase2 => "phase2",
+            _ => "other",
+        })
+        .collect();
+    let rounds = f.diagnostics.beta_estimates.len();
+    assert!(rounds >= 1);
+    assert!(kinds[..rounds].iter().all(|k| *k == "beta"), "{kinds:?}");
+    assert_eq!(&kinds[rounds..rounds + 3], &["init", "screening", "phase1"]);
+    assert_eq!(kinds.last(), Some(&"phase2"));
+    assert!(
+        !kinds.contains(&"phase1-full"),
+        "a short series has no sketch"
+    );
+    // The iterations reported live are the ones the fit logs (pilot fits and parallel trials
+    // report none).
+    assert_eq!(
+        rec.iterations.into_inner().unwrap(),
+        f.diagnostics.iterations
+    );
+    // The same fit without an observer.
+    assert_eq!(fit(&series, &params).unwrap().assignment, f.assignment);
+}
+
+#[test]
+fn an_observer_cancels_the_fit() {
+    let (series, _) = three_states(15, 7);
+    let params = FitParams::new(3).check().unwrap();
+    let rec = Recorder::default();
+    casc_fit::fit_with(&series, &params, &rec).unwrap();
+    let polls = rec.polls.into_inner();
+    assert!(polls > 12, "{polls} polls");
+    // Cancelled during the beta estimate's pilots, or later.
+    for after in [0, 5, polls - 2] {
+        let rec = Recorder {
+            cancel_after: Some(after),
+            ..Recorder::default()
+        };
+        let Err(e) = casc_fit::fit_with(&series, &params, &rec) else {
+            panic!("not cancelled after {after} polls");
+        };
+        assert!(matches!(e, FitError::Cancelled), "{e}");
+        assert_eq!(e.kind(), casc_fit::ErrorKind::Cancelled);
+    }
 }

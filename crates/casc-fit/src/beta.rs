@@ -1,4 +1,5 @@
-//! Estimating the switching penalty `beta` from the data (`FitParams::auto_beta`).
+//! Estimating the switching penalty `beta` from the data ([`Beta::Estimated`](crate::Beta)): the
+//! estimate implied by one fitted assignment, a pure function. The pipeline iterates it.
 //!
 //! The Viterbi objective is, up to constants, twice the negative log-likelihood of an HMM whose
 //! states switch with probability `p`, uniformly to the `K - 1` others: staying costs
@@ -14,19 +15,18 @@
 //! segments (per state and sensor standardised, pooled): the number of samples that carry one
 //! independent sample's evidence. Independent samples give `tau = 1`.
 //!
-//! The estimate is iterated from the given `beta` on the whole series, or on the sketch of a
-//! long one, with plain TICC fits (no split-and-merge, no motif phase), until it moves by less
-//! than 5%.
+//! The pipeline iterates the estimate from the given start on the whole series, or on the sketch
+//! of a long one, with plain TICC fits (no split-and-merge, no motif phase), until it moves by
+//! less than [`SETTLED`].
+//!
+//! A leaf of the crate.
 
 use std::ops::Range;
-
-use crate::em::{SCREEN_STEPS, SKETCH_BLOCKS, fit_fixed, sketch_pieces};
-use crate::{FitError, Series, ValidFitParams};
 
 /// Most fits run to estimate `beta`.
 pub const AUTO_BETA_ROUNDS: usize = 5;
 /// The estimate has settled when it moves by less than this fraction.
-const SETTLED: f64 = 0.05;
+pub(crate) const SETTLED: f64 = 0.05;
 /// Largest lag-1 correlation used (`tau` at most 199).
 const MAX_RHO: f64 = 0.99;
 
@@ -108,52 +108,6 @@ pub fn beta_estimate(
     let tau = (1.0 + rho) / (1.0 - rho);
     let beta = tau * 2.0 * ((k - 1) as f64 * (1.0 - p) / p).ln();
     Some(beta.max(0.0))
-}
-
-/// The successive estimates of `beta`, starting from `params.beta()`; the last one is the one
-/// to use. Runs plain TICC fits (no split-and-merge, no motif phase: the switching rate and the
-/// residuals need a reasonable segmentation, not the best one) on the series, or on its sketch
-/// when it is long.
-pub(crate) fn estimate(series: &Series, params: &ValidFitParams) -> Result<Vec<f64>, FitError> {
-    let w = params.window();
-    let ranges = series.ranges();
-    let n = series.n_sensors();
-    let pilot = match sketch_pieces(&ranges, series.n_steps(), w, SCREEN_STEPS, SKETCH_BLOCKS) {
-        None => series.clone(),
-        Some(pieces) => {
-            let mut values = Vec::with_capacity(SCREEN_STEPS * n);
-            let mut lengths = Vec::with_capacity(pieces.len());
-            for (i, p) in pieces.iter().enumerate() {
-                values.extend_from_slice(&series.values()[p.start * n..p.end * n]);
-                lengths.push((format!("sketch-{i}"), p.len()));
-            }
-            Series::from_recordings(values, n, Some(series.names().to_vec()), lengths)?
-        }
-    };
-    let k = params.n_states();
-    let mut beta = params.beta();
-    let mut estimates = Vec::new();
-    for _ in 0..AUTO_BETA_ROUNDS {
-        let p = params
-            .raw()
-            .clone()
-            .beta(beta)
-            .motifs(false)
-            .split_merge(false)
-            .check()?;
-        let f = fit_fixed(&pilot, &p)?;
-        let Some(next) = beta_estimate(pilot.values(), n, &pilot.ranges(), &f.assignment, k) else {
-            estimates.push(beta);
-            break;
-        };
-        estimates.push(next);
-        let settled = (next - beta).abs() <= SETTLED * beta.max(f64::MIN_POSITIVE);
-        beta = next;
-        if settled {
-            break;
-        }
-    }
-    Ok(estimates)
 }
 
 #[cfg(test)]

@@ -1,0 +1,301 @@
+//! The EM engine: the windows of a series, each state's statistics, the M-step (a graphical
+//! lasso per state, warm-started), the costs of the E-step, and the re-seeding of empty
+//! states (docs/method.md sections 3, 4 and 6.2). One iteration's pieces; the loop is in
+//! [`phase`](crate::phase).
+
+use std::ops::Range;
+
+use casc_glasso::{BlockShape, Par, ValidGlassoParams, WarmStart};
+use casc_segment::StateScorer;
+use faer::Mat;
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::assign;
+use crate::error::FitError;
+
+/// Timesteps moved into an empty state when it is re-seeded (docs/method.md section 6.2).
+pub const RESEED_RUN: usize = 20;
+/// Relative ridge added to every empirical covariance before the graphical lasso, so that a
+/// singular covariance (constant or duplicated sensor, a state with one window) still has a
+/// bounded solution when `lambda = 0`; far below the data's resolution otherwise.
+pub const COVARIANCE_RIDGE: f64 = 1e-8;
+
+/// Adds [`COVARIANCE_RIDGE`] times the mean variance to the diagonal of `cov`.
+pub(crate) fn add_ridge(cov: &mut Mat<f64>) {
+    let d = cov.nrows();
+    let avg = (0..d).map(|i| cov[(i, i)]).sum::<f64>() / d as f64;
+    let ridge = COVARIANCE_RIDGE
+        * if avg > 0.0 && avg.is_finite() {
+            avg
+        } else {
+            1.0
+        };
+    for i in 0..d {
+        cov[(i, i)] += ridge;
+    }
+}
+
+/// What one M-step produced for one state.
+pub(crate) struct StateFit {
+    pub(crate) mean: Vec<f64>,
+    pub(crate) precision: Mat<f64>,
+    pub(crate) warm: Option<WarmStart>,
+    pub(crate) admm_iterations: usize,
+    pub(crate) admm_converged: bool,
+    pub(crate) theta_fallback: bool,
+}
+
+/// Empirical statistics of one state's windows.
+#[derive(Clone)]
+pub(crate) struct StateStats {
+    pub(crate) count: usize,
+    pub(crate) mean: Vec<f64>,
+    pub(crate) cov: Mat<f64>,
+}
+
+pub(crate) struct Engine<'a> {
+    pub(crate) x: &'a [f64],
+    pub(crate) n: usize,
+    pub(crate) w: usize,
+    pub(crate) d: usize,
+    pub(crate) k: usize,
+    pub(crate) ranges: Vec<Range<usize>>,
+    /// Whether timestep `t` starts a full window inside its recording.
+    pub(crate) full: Vec<bool>,
+    /// The graphical lasso's parameters.
+    pub(crate) glasso: &'a ValidGlassoParams,
+}
+
+impl<'a> Engine<'a> {
+    /// An engine over `x` (row-major, `n` sensors) in recordings `ranges`, window `w`, `k`
+    /// states; marks the timesteps that start a full window inside their recording.
+    pub(crate) fn new(
+        x: &'a [f64],
+        n: usize,
+        w: usize,
+        k: usize,
+        ranges: Vec<Range<usize>>,
+        glasso: &'a ValidGlassoParams,
+    ) -> Self {
+        let mut full = vec![false; x.len() / n];
+        for r in &ranges {
+            for f in &mut full[r.start..r.end + 1 - w] {
+                *f = true;
+            }
+        }
+        Engine {
+            x,
+            n,
+            w,
+            d: n * w,
+            k,
+            ranges,
+            full,
+            glasso,
+        }
+    }
+
+    /// The same model settings over other data (`x` row-major, recordings `ranges`).
+    pub(crate) fn with_data<'b>(&self, x: &'b [f64], ranges: Vec<Range<usize>>) -> Engine<'b>
+    where
+        'a: 'b,
+    {
+        Engine::new(x, self.n, self.w, self.k, ranges, self.glasso)
+    }
+
+    pub(crate) fn n_windows(&self) -> usize {
+        self.full.iter().filter(|f| **f).count()
+    }
+
+    pub(crate) fn window(&self, t: usize) -> &[f64] {
+        &self.x[t * self.n..t * self.n + self.d]
+    }
+
+    pub(crate) fn stats(&self, assignment: &[usize]) -> Vec<Option<StateStats>> {
+        let mut idx: Vec<Vec<usize>> = vec![Vec::new(); self.k];
+        for (t, &s) in assignment.iter().enumerate() {
+            if self.full[t] {
+                idx[s].push(t);
+            }
+        }
+        idx.par_iter()
+            .map(|ts| {
+                let (mean, cov) =
+                    casc_glasso::mean_and_covariance(ts.iter().map(|&t| self.window(t)), self.d)?;
+                Some(StateStats {
+                    count: ts.len(),
+                    mean,
+                    cov,
+                })
+            })
+            .collect()
+    }
+
+    /// Re-seeds every state without a window from donors (§6.3); returns the statistics to fit
+    /// and the number of states re-seeded.
+    pub(crate) fn reseed(
+        &self,
+        assignment: &mut [usize],
+        rng: &mut ChaCha8Rng,
+    ) -> (Vec<Option<StateStats>>, usize) {
+        let stats = self.stats(assignment);
+        let empty: Vec<usize> = (0..self.k).filter(|&s| stats[s].is_none()).collect();
+        if empty.is_empty() {
+            return (stats, 0);
+        }
+        let mut donors: Vec<(usize, f64)> = stats
+            .iter()
+            .enumerate()
+            .filter_map(|(s, st)| st.as_ref().map(|st| (s, st.cov.norm_l2())))
+            .collect();
+        donors.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut overrides: Vec<Option<StateStats>> = vec![None; self.k];
+        let mut reseeded = 0;
+        let mut counts: Vec<usize> = stats
+            .iter()
+            .map(|s| s.as_ref().map_or(0, |s| s.count))
+            .collect();
+        for (i, &e) in empty.iter().enumerate() {
+            // Round-robin over the donors, skipping any that cannot spare windows.
+            for j in 0..donors.len() {
+                let donor = donors[(i + j) % donors.len()].0;
+                if counts[donor] < 2 {
+                    continue;
+                }
+                let members: Vec<usize> = (0..assignment.len())
+                    .filter(|&t| assignment[t] == donor && self.full[t])
+                    .collect();
+                if members.len() < 2 {
+                    continue;
+                }
+                let start = members[rng.random_range(0..members.len())];
+                let range = self
+                    .ranges
+                    .iter()
+                    .find(|r| r.contains(&start))
+                    .expect("covered");
+                let end = (start + RESEED_RUN).min(range.end);
+                // Move the run, except a window whose state would be left without any.
+                let mut mean = vec![0.0; self.d];
+                let mut m = 0usize;
+                for (t, slot) in (start..end).zip(assignment[start..end].iter_mut()) {
+                    let owner = *slot;
+                    if self.full[t] {
+                        if owner != e && counts[owner] <= 1 {
+                            continue;
+                        }
+                        counts[owner] -= 1;
+                        counts[e] += 1;
+                        m += 1;
+                        for (a, b) in mean.iter_mut().zip(self.window(t)) {
+                            *a += b;
+                        }
+                    }
+                    *slot = e;
+                }
+                if m == 0 {
+                    continue;
+                }
+                mean.iter_mut().for_each(|v| *v /= m.max(1) as f64);
+                let donor_cov = stats[donor]
+                    .as_ref()
+                    .expect("donor has windows")
+                    .cov
+                    .clone();
+                overrides[e] = Some(StateStats {
+                    count: m,
+                    mean,
+                    cov: donor_cov,
+                });
+                reseeded += 1;
+                break;
+            }
+        }
+        // Donors lost windows: recompute, then apply the overrides of the re-seeded states.
+        let mut stats = self.stats(assignment);
+        for (s, o) in overrides.into_iter().enumerate() {
+            if o.is_some() {
+                stats[s] = o;
+            }
+        }
+        (stats, reseeded)
+    }
+
+    /// Fits every state with windows (in parallel, faer sequential inside); a state left without
+    /// any keeps its previous fit, or copies the first fitted state if it never had one.
+    pub(crate) fn m_step(
+        &self,
+        stats: &[Option<StateStats>],
+        prev: &[Option<StateFit>],
+    ) -> Result<Vec<StateFit>, FitError> {
+        let shape = BlockShape::new(self.n, self.w);
+        let fits: Vec<Result<Option<StateFit>, FitError>> = (0..self.k)
+            .into_par_iter()
+            .map(|s| {
+                let Some(st) = &stats[s] else { return Ok(None) };
+                let mut cov = st.cov.clone();
+                add_ridge(&mut cov);
+                let warm = prev
+                    .get(s)
+                    .and_then(|p| p.as_ref())
+                    .and_then(|p| p.warm.as_ref());
+                let sol = casc_glasso::solve(cov.as_ref(), shape, self.glasso, warm, Par::Seq)
+                    .map_err(|source| FitError::Glasso { state: s, source })?;
+                Ok(Some(StateFit {
+                    mean: st.mean.clone(),
+                    precision: sol.precision,
+                    warm: Some(sol.warm),
+                    admm_iterations: sol.diagnostics.iterations,
+                    admm_converged: sol.diagnostics.converged,
+                    theta_fallback: sol.diagnostics.used_theta_fallback,
+                }))
+            })
+            .collect();
+        let mut out: Vec<Option<StateFit>> = Vec::with_capacity(self.k);
+        for f in fits {
+            out.push(f?);
+        }
+        let first = out
+            .iter()
+            .flatten()
+            .next()
+            .map(|f| (f.mean.clone(), f.precision.clone()));
+        Ok(out
+            .into_iter()
+            .enumerate()
+            .map(|(s, f)| match f {
+                Some(f) => f,
+                None => {
+                    let (mean, precision) = match prev.get(s).and_then(|p| p.as_ref()) {
+                        Some(p) => (p.mean.clone(), p.precision.clone()),
+                        None => first.clone().expect("at least one state has windows"),
+                    };
+                    StateFit {
+                        mean,
+                        precision,
+                        warm: None,
+                        admm_iterations: 0,
+                        admm_converged: true,
+                        theta_fallback: false,
+                    }
+                }
+            })
+            .collect())
+    }
+
+    pub(crate) fn scorers(&self, fits: &[StateFit]) -> Result<Vec<StateScorer>, FitError> {
+        fits.iter()
+            .enumerate()
+            .map(|(s, f)| {
+                StateScorer::new(&f.mean, f.precision.as_ref(), self.n, self.w)
+                    .map_err(|source| FitError::Scorer { state: s, source })
+            })
+            .collect()
+    }
+
+    pub(crate) fn costs(&self, scorers: &[StateScorer], out: &mut [f64]) {
+        assign::costs_into(self.x, self.n, &self.ranges, scorers, out);
+    }
+}

@@ -1,0 +1,181 @@
+//! A phase of EM: iterations of {re-seed empty states, M-step, costs, assignment} until the
+//! assignment repeats one of the previous three (docs/method.md section 6.3) or the iteration cap.
+//! The assignment is the plain Viterbi (phase 1) or the motif step (phase 2).
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use casc_motif::{Motif, ValidMotifParams};
+use rand_chacha::ChaCha8Rng;
+
+use crate::assign;
+use crate::diagnostics::IterationDiagnostics;
+use crate::engine::{Engine, StateFit};
+use crate::error::FitError;
+use crate::observer::Watch;
+
+/// What a phase runs: which phase it is, its cap, the switching penalty and the assignment.
+#[derive(Clone, Copy)]
+pub(crate) struct PhaseSpec<'a> {
+    /// 1 (TICC) or 2 (motifs), as the diagnostics number them.
+    pub(crate) phase: u8,
+    /// Most iterations.
+    pub(crate) max_iters: usize,
+    /// Switching penalty.
+    pub(crate) beta: f64,
+    /// With motif parameters, every iteration runs the motif step after the plain Viterbi.
+    pub(crate) motifs: Option<&'a ValidMotifParams>,
+}
+
+impl<'a> PhaseSpec<'a> {
+    /// Phase 1 (plain TICC) with `max_iters` and `beta`.
+    pub(crate) fn ticc(max_iters: usize, beta: f64) -> Self {
+        Self {
+            phase: 1,
+            max_iters,
+            beta,
+            motifs: None,
+        }
+    }
+    /// Phase 2 (the motif step in every iteration).
+    pub(crate) fn motifs(max_iters: usize, beta: f64, motifs: &'a ValidMotifParams) -> Self {
+        Self {
+            phase: 2,
+            max_iters,
+            beta,
+            motifs: Some(motifs),
+        }
+    }
+    /// The same phase with another cap.
+    pub(crate) fn capped(self, max_iters: usize) -> Self {
+        Self { max_iters, ..self }
+    }
+}
+
+/// Where a phase starts: an assignment, the previous fits to warm-start from, and the random
+/// stream of the re-seeding.
+pub(crate) struct Start {
+    pub(crate) assignment: Vec<usize>,
+    pub(crate) fits: Option<Vec<StateFit>>,
+    pub(crate) rng: ChaCha8Rng,
+}
+
+/// Where a phase ended.
+pub(crate) struct PhaseOutcome {
+    pub(crate) assignment: Vec<usize>,
+    pub(crate) fits: Vec<StateFit>,
+    pub(crate) motifs: Vec<Motif>,
+    pub(crate) converged: bool,
+    /// Objective (costs plus switching penalties) of `assignment` under `fits`.
+    pub(crate) objective: f64,
+    /// The rest of the re-seeding random stream, for a phase that continues this one.
+    pub(crate) rng: ChaCha8Rng,
+}
+
+impl PhaseOutcome {
+    /// Continues from this outcome: its assignment, fits and random stream.
+    pub(crate) fn into_start(self) -> Start {
+        Start {
+            assignment: self.assignment,
+            fits: Some(self.fits),
+            rng: self.rng,
+        }
+    }
+}
+
+/// Runs the phase on `engine`'s series from `start`; `costs` is a `T x K` buffer, every
+/// iteration is appended to `log` and reported to `watch`.
+pub(crate) fn run(
+    engine: &Engine<'_>,
+    spec: PhaseSpec<'_>,
+    start: Start,
+    costs: &mut [f64],
+    log: &mut Vec<IterationDiagnostics>,
+    watch: Watch<'_>,
+) -> Result<PhaseOutcome, FitError> {
+    let k = engine.k;
+    let Start {
+        mut assignment,
+        fits: mut prev,
+        mut rng,
+    } = start;
+    // The assignments of the two iterations before this one, before re-seeding.
+    let mut history: VecDeque<Vec<usize>> = VecDeque::with_capacity(2);
+    let mut motifs = Vec::new();
+    let mut converged = false;
+    let mut objective = f64::INFINITY;
+    for iter in 0..spec.max_iters {
+        if watch.cancelled() {
+            return Err(FitError::Cancelled);
+        }
+        let span = tracing::info_span!("em", phase = spec.phase, iter);
+        let _g = span.enter();
+        let t0 = Instant::now();
+        // Convergence compares assignments before re-seeding (docs/method.md section 6.3): a
+        // state that empties in every iteration must not keep the loop going.
+        let input = assignment.clone();
+        let (stats, reseeded) = engine.reseed(&mut assignment, &mut rng);
+        let prev_opt: Vec<Option<StateFit>> = match prev.take() {
+            Some(v) => v.into_iter().map(Some).collect(),
+            None => (0..k).map(|_| None).collect(),
+        };
+        let fits = engine.m_step(&stats, &prev_opt)?;
+        let scorers = engine.scorers(&fits)?;
+        engine.costs(&scorers, costs);
+        let plain = assign::plain_assignment(costs, k, &engine.ranges, spec.beta);
+        let new = match spec.motifs {
+            Some(mp) => {
+                let step = casc_motif::motif_step(costs, k, &plain, &engine.ranges, mp)
+                    .map_err(FitError::Motif)?;
+                motifs = step.motifs;
+                step.assignment
+            }
+            None => plain,
+        };
+        let changed = new.iter().zip(&input).filter(|(a, b)| a != b).count();
+        objective = assign::objective(costs, k, &new, &engine.ranges, spec.beta);
+        let it = IterationDiagnostics {
+            phase: spec.phase,
+            iteration: iter,
+            changed_steps: changed,
+            empty_states_reseeded: reseeded,
+            admm_iterations: fits.iter().map(|f| f.admm_iterations).collect(),
+            admm_all_converged: fits.iter().all(|f| f.admm_converged),
+            theta_fallbacks: fits.iter().filter(|f| f.theta_fallback).count(),
+            motifs: motifs.len(),
+            objective,
+            seconds: t0.elapsed().as_secs_f64(),
+        };
+        watch.iteration(&it);
+        log.push(it);
+        tracing::info!(
+            phase = spec.phase,
+            iter,
+            changed,
+            reseeded,
+            objective,
+            "iteration done"
+        );
+        // Converged when the new assignment equals one of the previous three: this iteration's
+        // input or the two before it (catches 2- and 3-cycles).
+        converged = new == input || history.iter().any(|h| *h == new);
+        if history.len() == 2 {
+            history.pop_front();
+        }
+        history.push_back(input);
+        assignment = new;
+        // These fits produced `assignment`: they are the result, and the next warm start.
+        prev = Some(fits);
+        if converged {
+            break;
+        }
+    }
+    Ok(PhaseOutcome {
+        assignment,
+        fits: prev.ok_or_else(|| FitError::Data("a phase needs at least one iteration".into()))?,
+        motifs,
+        converged,
+        objective,
+        rng,
+    })
+}
