@@ -13,8 +13,8 @@ fn data_file(macro_segments: usize) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("casc-bench-{macro_segments}"));
     let path = dir.join("data.csv");
     if !path.exists() {
-        let params = casc::eval::synth::SynthParams::paper(macro_segments, 0.2, 1);
-        let data = casc::eval::synth::generate(&params).expect("generator");
+        let params = casc_eval::synth::SynthParams::paper(macro_segments, 0.2, 1);
+        let data = casc_eval::synth::generate(&params).expect("generator");
         data.write_dir(&dir).expect("write bench data");
     }
     path

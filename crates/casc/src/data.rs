@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use casc_fit::Series;
 
 /// What to do with a missing value (empty cell, `NaN`, `NA`, infinity).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Missing {
     /// Refuse the file, naming the first missing cell (the default).
     #[default]
@@ -18,6 +19,38 @@ pub enum Missing {
     Ffill,
     /// Interpolate linearly between the neighbouring observed values of the sensor.
     Interpolate,
+}
+
+impl Missing {
+    /// Every policy with its name, as the command line spells it.
+    pub const ALL: [(&'static str, Missing); 4] = [
+        ("error", Missing::Error),
+        ("drop", Missing::Drop),
+        ("ffill", Missing::Ffill),
+        ("interpolate", Missing::Interpolate),
+    ];
+}
+
+impl std::str::FromStr for Missing {
+    type Err = String;
+    /// `error`, `drop`, `ffill` or `interpolate`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(s))
+            .map(|&(_, m)| m)
+            .ok_or_else(|| format!("{s:?} is not one of error, drop, ffill, interpolate"))
+    }
+}
+
+impl fmt::Display for Missing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = Self::ALL
+            .iter()
+            .find(|(_, m)| m == self)
+            .map_or("error", |p| p.0);
+        f.write_str(name)
+    }
 }
 
 /// A problem with an input file; the message names the file and, where there is one, the line
@@ -71,8 +104,9 @@ impl Table {
     }
 }
 
-/// Options of [`read_csv`].
-#[derive(Clone, Debug, Default)]
+/// Options of [`read_csv`]; recorded in `summary.json` so the files can be read again the same
+/// way (by the report).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReadOptions {
     /// Missing-value policy.
     pub missing: Missing,

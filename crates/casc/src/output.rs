@@ -13,6 +13,8 @@ use casc_fit::{
 };
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::data::ReadOptions;
+
 /// `summary.json`.
 pub const SUMMARY_FILE: &str = "summary.json";
 /// `states.json` (written by a fit only).
@@ -170,7 +172,7 @@ pub struct FitSummary {
     pub parameters: FitParams,
     /// The switching penalty used (estimated or given).
     pub beta: f64,
-    /// Bayesian information criterion (ALGORITHM.md section 8), `null` if not finite.
+    /// Bayesian information criterion (docs/method.md section 10), `null` if not finite.
     pub bic: Option<f64>,
     /// EM iterations per phase.
     pub iterations: PhaseIterations,
@@ -190,6 +192,11 @@ pub struct FitSummary {
     pub beta_estimates: Vec<f64>,
     /// One entry per EM iteration, in order.
     pub iteration_log: Vec<IterationDiagnostics>,
+    /// How the input files were read (missing-value policy, sequence column), so that they can
+    /// be read again the same way; `None` when the writer did not say (see
+    /// [`FitSummary::with_read_options`]), and in files written before this field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_options: Option<ReadOptions>,
 }
 
 impl FitSummary {
@@ -209,7 +216,7 @@ impl FitSummary {
             n_steps: series.n_steps(),
             n_sensors: series.n_sensors(),
             recordings: series.recordings().to_vec(),
-            parameters: fit.model.params.clone(),
+            parameters: fit.model.params.raw().clone(),
             beta: fit.model.beta,
             bic: finite(fit.bic),
             iterations: PhaseIterations {
@@ -236,7 +243,14 @@ impl FitSummary {
             split_merge: d.split_merge.clone(),
             beta_estimates: d.beta_estimates.clone(),
             iteration_log: d.iterations.clone(),
+            read_options: None,
         }
+    }
+
+    /// Records how the input files were read (for the report, which reads them again).
+    pub fn with_read_options(mut self, opts: &ReadOptions) -> Self {
+        self.read_options = Some(opts.clone());
+        self
     }
 }
 
@@ -266,6 +280,9 @@ pub struct PredictSummary {
     pub motifs: Vec<MotifBrief>,
     /// Seconds.
     pub seconds: PredictSeconds,
+    /// How the input files were read, as in [`FitSummary::read_options`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_options: Option<ReadOptions>,
 }
 
 /// A `summary.json`, of a fit or of a prediction.
@@ -673,7 +690,7 @@ pub fn write_fit(
         &dir.join(ASSIGNMENTS_FILE),
         &assignment_rows(series, &fit.assignment),
     )?;
-    if fit.model.params.motifs_enabled() {
+    if fit.model.params.motifs() {
         write_assignments(
             &dir.join(PHASE1_ASSIGNMENTS_FILE),
             &assignment_rows(series, &fit.phase1_assignment),
@@ -735,7 +752,14 @@ impl PredictSummary {
             state_counts: counts,
             motifs: MotifBrief::list(&prediction.motifs),
             seconds: PredictSeconds { predict: seconds },
+            read_options: None,
         }
+    }
+
+    /// Records how the input files were read (for the report, which reads them again).
+    pub fn with_read_options(mut self, opts: &ReadOptions) -> Self {
+        self.read_options = Some(opts.clone());
+        self
     }
 }
 

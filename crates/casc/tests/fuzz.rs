@@ -63,7 +63,7 @@ proptest! {
 
     #[test]
     fn model_loader_survives_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-        let mut with_magic = casc::MAGIC.to_vec();
+        let mut with_magic = casc_fit::MAGIC.to_vec();
         with_magic.extend_from_slice(&bytes);
         let _ = Model::from_bytes(&bytes);
         let _ = Model::from_bytes(&with_magic);

@@ -1,8 +1,8 @@
 //! The motif phase repairs corrupted motif segments: on a generated series where the motif
 //! recurs and a fifth of the segments are perturbed, phase 2 beats phase 1 on motif timesteps.
 
-use casc::eval::synth::{SynthParams, generate};
 use casc::{FitParams, Series};
+use casc_eval::synth::{SynthParams, generate};
 
 #[test]
 fn phase_two_repairs_corrupted_motif_segments() {
@@ -18,8 +18,8 @@ fn phase_two_repairs_corrupted_motif_segments() {
     let params = FitParams::new(10).beta(25.0).gamma(0.3).check().unwrap();
     let fit = casc::fit(&series, &params).unwrap();
     let phase1 =
-        casc::eval::score(&data.truth, &fit.phase1_assignment, Some(&data.motif_mask)).unwrap();
-    let phase2 = casc::eval::score(&data.truth, &fit.assignment, Some(&data.motif_mask)).unwrap();
+        casc_eval::score(&data.truth, &fit.phase1_assignment, Some(&data.motif_mask)).unwrap();
+    let phase2 = casc_eval::score(&data.truth, &fit.assignment, Some(&data.motif_mask)).unwrap();
     let (m1, m2) = (
         phase1.motif_weighted_f1.unwrap(),
         phase2.motif_weighted_f1.unwrap(),

@@ -1,0 +1,262 @@
+//! `casc fit`: fit states (and motifs) to CSV files and write the output folder.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use casc::output::FitSummary;
+use casc::{Beta, FitParams, Series, ValidFitParams};
+use clap::Args;
+
+use crate::common::{Failure, InputArgs, read_input};
+use crate::progress::Progress;
+
+/// The library's defaults: every default below comes from [`FitParams::new`].
+pub fn defaults() -> ValidFitParams {
+    FitParams::new(1)
+        .check()
+        .expect("the default parameters are valid")
+}
+
+/// `--beta`: a number, or `auto`.
+pub fn parse_beta(s: &str) -> Result<Beta, String> {
+    if s.trim().eq_ignore_ascii_case("auto") {
+        return Ok(Beta::estimated());
+    }
+    s.trim()
+        .parse::<f64>()
+        .map(Beta::Fixed)
+        .map_err(|_| format!("{s:?} is neither a number nor `auto`"))
+}
+
+/// The parameters of a fit, shared by `fit` and `select`.
+#[derive(Args, Debug)]
+pub struct ModelArgs {
+    /// Window length w: consecutive observations per stacked window.
+    #[arg(short, long, default_value_t = defaults().window())]
+    pub window: usize,
+    /// Maximum EM iterations of phase 1 (TICC).
+    #[arg(long, default_value_t = defaults().max_iters())]
+    pub max_iters: usize,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = defaults().seed())]
+    pub seed: u64,
+    /// Skip the split-and-merge refinement after phase 1.
+    #[arg(long)]
+    pub no_split_merge: bool,
+    /// Motif aggressiveness in (0, 1]: lower repairs more.
+    #[arg(long, default_value_t = defaults().gamma(), allow_negative_numbers = true)]
+    pub gamma: f64,
+    /// Instances a motif needs to be kept.
+    #[arg(long, default_value_t = defaults().motif_min_instances())]
+    pub motif_min_instances: usize,
+    /// Candidate motifs kept per iteration.
+    #[arg(long, default_value_t = defaults().max_motifs())]
+    pub max_motifs: usize,
+    /// Maximum EM iterations of phase 2 (motifs).
+    #[arg(long, default_value_t = defaults().motif_iters())]
+    pub motif_iters: usize,
+    /// Standardise every sensor (mean 0, sd 1) before fitting.
+    #[arg(long)]
+    pub standardize: bool,
+}
+
+impl ModelArgs {
+    /// The builder for `k` states with these arguments, `lambda`, `beta` and the motif phase
+    /// on or off.
+    pub fn params(&self, k: usize, lambda: f64, beta: Beta, motifs: bool) -> FitParams {
+        FitParams::new(k)
+            .window(self.window)
+            .lambda(lambda)
+            .beta(beta)
+            .max_iters(self.max_iters)
+            .seed(self.seed)
+            .motifs(motifs)
+            .split_merge(!self.no_split_merge)
+            .gamma(self.gamma)
+            .motif_min_instances(self.motif_min_instances)
+            .max_motifs(self.max_motifs)
+            .motif_iters(self.motif_iters)
+            .standardize(self.standardize)
+    }
+}
+
+/// Arguments of `casc fit`.
+#[derive(Args, Debug)]
+pub struct FitArgs {
+    /// Input CSV files: one row per timestep, one column per sensor, optional header row.
+    #[arg(required = true, value_name = "DATA.csv")]
+    pub data: Vec<PathBuf>,
+    /// Number of states K (no default: it is the question you are asking).
+    #[arg(short = 'k', long)]
+    pub states: usize,
+    /// Sparsity penalty lambda of the graphical lasso.
+    #[arg(long, default_value_t = defaults().lambda(), allow_negative_numbers = true)]
+    pub lambda: f64,
+    /// Switching penalty beta (cost units: twice the negative log-likelihood), or `auto`:
+    /// estimated from the data, starting from the paper's 25 (the switching probability of the
+    /// fitted segmentation, scaled by the autocorrelation time of the residuals).
+    #[arg(long, default_value = "auto", allow_negative_numbers = true, value_parser = parse_beta)]
+    pub beta: Beta,
+    /// Run TICC only (skip the motif phase).
+    #[arg(long)]
+    pub no_motifs: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output folder (created if missing).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Also write report.html (an overview to open in a browser) into the output folder.
+    #[arg(long)]
+    pub report: bool,
+    /// Print nothing on success.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Runs `casc fit`.
+pub fn run(a: FitArgs) -> Result<(), Failure> {
+    let started = Instant::now();
+    let params = a
+        .model
+        .params(a.states, a.lambda, a.beta, !a.no_motifs)
+        .check()?;
+    let read_start = Instant::now();
+    let series = read_input(&a.data, &a.input)?;
+    let read_seconds = read_start.elapsed().as_secs_f64();
+    warn_on_scales(&series, a.model.standardize);
+    let fit = {
+        let progress = Progress::new(!a.quiet);
+        casc::fit_with(&series, &params, &progress)?
+    };
+    write(
+        &a.out,
+        &series,
+        &a.data,
+        &a.input,
+        &fit,
+        read_seconds,
+        started,
+    )?;
+    if !a.quiet {
+        print_summary(&series, &fit, &a.out);
+    }
+    if a.report {
+        crate::report::write(&a.out, a.quiet)?;
+    }
+    Ok(())
+}
+
+/// Writes a fit's output folder.
+pub fn write(
+    dir: &Path,
+    series: &Series,
+    inputs: &[PathBuf],
+    input: &InputArgs,
+    fit: &casc::Fit,
+    read_seconds: f64,
+    started: Instant,
+) -> Result<(), Failure> {
+    let summary = FitSummary::new(
+        series,
+        inputs,
+        fit,
+        read_seconds,
+        started.elapsed().as_secs_f64(),
+    )
+    .with_read_options(&input.read_options());
+    casc::output::write_fit(dir, series, fit, &summary)
+        .with_context(|| format!("writing results into {}", dir.display()))?;
+    Ok(())
+}
+
+/// Warns when sensor scales differ by a factor of 1e6 or more and the fit is not standardised.
+fn warn_on_scales(series: &Series, standardize: bool) {
+    if standardize {
+        return;
+    }
+    let sds: Vec<f64> = series.column_scales().iter().map(|s| s.1).collect();
+    let (lo, hi) = sds
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(l, h), &s| (l.min(s), h.max(s)));
+    if hi / lo >= 1e6 {
+        eprintln!(
+            "warning: sensor scales differ by a factor of {:.1e}; the penalty lambda treats them alike. Consider --standardize.",
+            hi / lo
+        );
+    }
+}
+
+/// The summary printed after a fit.
+pub fn print_summary(series: &Series, fit: &casc::Fit, out: &Path) {
+    let d = &fit.diagnostics;
+    let p1 = d.iterations.iter().filter(|i| i.phase == 1).count();
+    let p2 = d.iterations.iter().filter(|i| i.phase == 2).count();
+    let converged = |c: bool| {
+        if c {
+            "converged"
+        } else {
+            "hit the iteration cap"
+        }
+    };
+    println!(
+        "casc: {} timesteps x {} sensors in {} recording(s), {} states, window {}",
+        series.n_steps(),
+        series.n_sensors(),
+        series.recordings().len(),
+        fit.model.n_states(),
+        fit.model.window
+    );
+    println!(
+        "  phase 1 (TICC):   {p1} iterations, {}, {:.2} s",
+        converged(d.phase1_converged),
+        d.seconds.phase1
+    );
+    if let Some(b) = d.beta_estimates.last() {
+        let steps: Vec<String> = d.beta_estimates.iter().map(|b| format!("{b:.1}")).collect();
+        println!(
+            "  beta estimated from the data: {b:.2} (estimates {}), {:.2} s",
+            steps.join(" -> "),
+            d.seconds.beta.unwrap_or(0.0)
+        );
+    }
+    if let Some(s) = d.seconds.split_merge {
+        let kept = d.split_merge.iter().filter(|t| t.accepted).count();
+        println!(
+            "  split and merge:  {} proposals tried, {kept} kept, {s:.2} s",
+            d.split_merge.len()
+        );
+    }
+    if let (Some(c), Some(s)) = (d.phase2_converged, d.seconds.phase2) {
+        println!(
+            "  phase 2 (motifs): {p2} iterations, {}, {s:.2} s",
+            converged(c)
+        );
+    }
+    println!("  BIC {:.1}", fit.bic);
+    let counts: Vec<String> = fit
+        .state_counts
+        .iter()
+        .enumerate()
+        .map(|(k, c)| format!("{k}:{c}"))
+        .collect();
+    println!("  timesteps per state: {}", counts.join(" "));
+    if fit.model.params.motifs() {
+        if fit.motifs.is_empty() {
+            println!("  no motif kept");
+        }
+        for (i, m) in fit.motifs.iter().enumerate() {
+            let states: Vec<String> = m.states.iter().map(|s| s.to_string()).collect();
+            println!(
+                "  motif {i}: {} ({} instances, score {:.1}, p {:.2e})",
+                states.join(" -> "),
+                m.instances.len(),
+                m.score,
+                m.p_value
+            );
+        }
+    }
+    println!("  results in {}", out.display());
+}
