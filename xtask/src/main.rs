@@ -1,4 +1,5 @@
-//! xtask: project automation for casc (`cargo xtask fixtures [--check]`, `cargo xtask bench [--quick]`).
+//! xtask: project automation for casc (`cargo xtask fixtures [--check]`, `cargo xtask bench [--quick]`,
+//! `cargo xtask modules`).
 //!
 //! * `fixtures` writes the small synthetic fixtures under `fixtures/<name>/`
 //!   (data.csv, truth.csv, motif.csv, params.json) from recorded parameters;
@@ -26,6 +27,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod modules;
+mod tssd;
+
 use anyhow::{Context as _, bail};
 use casc_eval::{SynthParams, generate, read_labels, read_mask, score};
 use serde_json::json;
@@ -35,6 +39,11 @@ usage: cargo xtask <command>
 
 commands:
   fixtures [--check]   write fixtures/<name>/ (or, with --check, verify them)
+  modules              print every crate's module graph and fail on a cycle
+  tssd [--window reference|auto|N] [--states true|auto|K] [--bench TSSB,SKAB,MoCap]
+       [--only NAME,...] [--timeout S] [--tag NAME] [--data DIR] [-- CASC FIT ARGS...]
+                       casc on the state-detection benchmarks beside the published
+                       scores (target/tssd-<tag>.md, target/tssd-<tag>.json)
   bench [--quick] [--no-criterion] [--no-e2e] [--no-stream]
                        criterion benches per crate, then the end-to-end table
                        and the streaming-memory table
@@ -52,9 +61,15 @@ fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
+    if cmd == "tssd" {
+        let opts = tssd::TssdOptions::parse(&root(), flags)?;
+        let target = target_dir();
+        return tssd::run(&casc_binary(&target)?, &target, &opts);
+    }
     let has = |name: &str| flags.iter().any(|f| f == name);
     let allowed: &[&str] = match cmd {
         "fixtures" => &["--check"],
+        "modules" => &[],
         "bench" => &["--quick", "--no-criterion", "--no-e2e", "--no-stream"],
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
@@ -71,6 +86,7 @@ fn main() -> anyhow::Result<()> {
     }
     match cmd {
         "fixtures" => fixtures(has("--check")),
+        "modules" => modules::check(&root(), true),
         _ => bench(BenchOptions {
             quick: has("--quick"),
             criterion: !has("--no-criterion"),
@@ -439,14 +455,14 @@ struct Section {
     all_ok: bool,
 }
 
-/// The release `casc` binary: `CASC_BIN`, or `cargo build --release -p casc`.
+/// The release `casc` binary: `CASC_BIN`, or `cargo build --release -p casc-cli`.
 fn casc_binary(target: &Path) -> anyhow::Result<PathBuf> {
     if let Some(p) = std::env::var_os("CASC_BIN") {
         return Ok(PathBuf::from(p));
     }
-    println!("== cargo build --release -p casc");
+    println!("== cargo build --release -p casc-cli");
     let status = cargo()
-        .args(["build", "--release", "-p", "casc"])
+        .args(["build", "--release", "-p", "casc-cli"])
         .status()
         .context("running cargo build")?;
     if !status.success() {

@@ -3,7 +3,7 @@
 //! This crate owns three things:
 //!
 //! * [`synth`]: a seeded, deterministic generator of the synthetic benchmark of
-//!   ALGORITHM.md section 10 (states with random sparse block-Toeplitz precision
+//!   the CASC/MASA paper (arXiv 1809.01819; states with random sparse block-Toeplitz precision
 //!   matrices, macro-segments of garbage segments followed by a motif, noisy
 //!   segments mixed with other states). The same [`SynthParams`] always produce
 //!   the same bytes, on any machine (the generator uses its own scalar linear
@@ -29,3 +29,8 @@ pub use error::EvalError;
 pub use metrics::{adjusted_mutual_info, adjusted_rand, covering, normalized_mutual_info};
 pub use score::{Score, hungarian_max, read_labels, read_mask, score};
 pub use synth::{Segment, SynthData, SynthParams, generate};
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

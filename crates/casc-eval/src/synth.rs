@@ -1,4 +1,4 @@
-//! The synthetic benchmark of the CASC paper (ALGORITHM.md section 10): seeded generator and CSV output.
+//! The synthetic benchmark of the CASC paper (CASC/MASA, arXiv 1809.01819): seeded generator and CSV output.
 //!
 //! # What is generated
 //!

@@ -1,4 +1,4 @@
-//! The block-Toeplitz graphical lasso solved by scaled-form ADMM (ALGORITHM.md section 3).
+//! The block-Toeplitz graphical lasso solved by scaled-form ADMM (docs/method.md section 3).
 //!
 //! Variables `Theta`, `Z`, `U` (all `nw x nw`, kept exactly symmetric). Each iteration:
 //! the `Theta` step by a symmetric eigendecomposition, the `Z` step by averaging the

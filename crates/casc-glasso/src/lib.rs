@@ -2,7 +2,7 @@
 //!
 //! It computes the empirical mean and covariance of stacked windows
 //! ([`mean_and_covariance`]) and solves the block-Toeplitz graphical lasso by ADMM
-//! ([`solve`], ALGORITHM.md section 3), with warm starts between EM iterations, plus the
+//! ([`solve`], docs/method.md section 3), with warm starts between EM iterations, plus the
 //! log-determinant of a positive definite matrix ([`log_det_spd`]) and a block-Toeplitz
 //! structure test ([`is_block_toeplitz`]).
 //!
@@ -24,3 +24,8 @@ pub use faer::Par;
 pub use logdet::log_det_spd;
 pub use params::{GlassoParams, ValidGlassoParams};
 pub use shape::{BlockShape, is_block_toeplitz};
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

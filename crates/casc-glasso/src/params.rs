@@ -91,7 +91,7 @@ impl GlassoParams {
     }
 
     /// Whether `lambda` also applies to the diagonal entries. Default true: the objective
-    /// of ALGORITHM.md section 3 penalises every entry, as the reference does.
+    /// of docs/method.md section 3 penalises every entry, as the reference does.
     pub fn penalize_diagonal(mut self, penalize: bool) -> Self {
         self.penalize_diagonal = penalize;
         self

@@ -31,7 +31,7 @@ impl Rng {
     }
 }
 
-/// Plain Viterbi (ALGORITHM.md 5) to produce the input assignment.
+/// Plain Viterbi (docs/method.md section 5) to produce the input assignment.
 fn viterbi(costs: &[f64], k: usize, beta: f64) -> Vec<usize> {
     let t = costs.len() / k;
     let mut v = costs[..k].to_vec();

@@ -5,7 +5,7 @@ use std::ops::Range;
 use crate::sa::{count_non_overlapping, lcp_array, maximal_repeat_intervals, suffix_array};
 use crate::stats::poisson_log_sf;
 
-/// Family-wise significance level of the Bonferroni test (ALGORITHM.md 7.3).
+/// Family-wise significance level of the Bonferroni test (docs/method.md section 7).
 pub const FAMILY_ALPHA: f64 = 1e-3;
 
 /// The run-length encoding of an assignment, broken at recording boundaries.
@@ -17,7 +17,7 @@ pub struct Collapsed {
     pub per_recording: Vec<usize>,
 }
 
-/// Run-length encodes `assignment` into segments (ALGORITHM.md 7.1); a segment always ends
+/// Run-length encodes `assignment` into segments (docs/method.md section 7); a segment always ends
 /// at a recording boundary, so two neighbouring segments of different recordings may share a state.
 pub fn collapse(assignment: &[usize], recordings: &[Range<usize>]) -> Collapsed {
     let mut states = Vec::new();
@@ -155,7 +155,7 @@ fn replaced_log_prob(states: &[usize], modules: &[Module], log_freq: &[f64]) -> 
     lp + raw.iter().flatten().map(|&s| log_freq[s]).sum::<f64>()
 }
 
-/// Significance test of ALGORITHM.md 7.3 over counted repeats (sorted by length).
+/// Significance test of docs/method.md section 7 over counted repeats (sorted by length).
 ///
 /// Choices where the text is open (confirmed by the conformance vectors):
 /// * the Bonferroni denominator is the number of maximal repeats of length > 2 (all of them,

@@ -1,4 +1,4 @@
-//! Greedy locking of motif instances (ALGORITHM.md section 7.6).
+//! Greedy locking of motif instances (docs/method.md section 7).
 
 use std::collections::BTreeMap;
 
@@ -43,7 +43,7 @@ impl SpanSet {
     }
 }
 
-/// Greedy assignment (ALGORITHM.md 7.6). Returns, for every motif `0..n_motifs`, the indices
+/// Greedy assignment (docs/method.md section 7). Returns, for every motif `0..n_motifs`, the indices
 /// (into `spans`) of its locked instances in increasing start order; motifs that never reach
 /// `min_instances` get an empty list.
 ///

@@ -1,4 +1,4 @@
-//! Motif HMM (ALGORITHM.md section 7.4): Viterbi over a garbage state and the motif's stages, and instance extraction.
+//! Motif HMM (docs/method.md section 7): Viterbi over a garbage state and the motif's stages, and instance extraction.
 
 use std::ops::Range;
 
@@ -9,7 +9,7 @@ pub struct RawInstance {
     pub stage_starts: Vec<usize>,
     /// Last timestep of the instance (inclusive).
     pub end: usize,
-    /// `2 * (sum of plain costs - sum of motif costs)` over the span (ALGORITHM.md 7.5).
+    /// `2 * (sum of plain costs - sum of motif costs)` over the span (docs/method.md section 7).
     pub log_odds: f64,
 }
 
@@ -115,7 +115,7 @@ impl<'a> PreparedCosts<'a> {
     }
 }
 
-/// Viterbi decoding of one motif with the motif HMM (ALGORITHM.md 7.4), run independently
+/// Viterbi decoding of one motif with the motif HMM (docs/method.md section 7), run independently
 /// on every recording, returning its instances in time order.
 ///
 /// Hidden states: 0 = garbage, `i` = stage `i` (1-based). Transition costs exactly as in

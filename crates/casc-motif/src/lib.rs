@@ -1,4 +1,4 @@
-//! casc-motif: the motif step of CASC (ALGORITHM.md section 7).
+//! casc-motif: the motif step of CASC (docs/method.md section 7).
 //!
 //! Given the `T x K` costs of one EM iteration and the plain Viterbi assignment, this crate
 //! collapses the assignment into segments, finds the maximal repeats of the segment sequence
@@ -471,7 +471,7 @@ pub fn find_candidates(
         .collect()
 }
 
-/// One motif step (ALGORITHM.md §7.1-7.6) given the costs and the plain Viterbi assignment of
+/// One motif step (docs/method.md section 7) given the costs and the plain Viterbi assignment of
 /// this iteration. k = number of states.
 ///
 /// `costs` is row-major `T x k` (`costs[t * k + state]`), `plain` has length `T`, and
@@ -579,3 +579,8 @@ pub fn apply_motifs(
         candidates,
     })
 }
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

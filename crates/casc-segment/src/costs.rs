@@ -1,4 +1,4 @@
-//! The `T x K` cost matrix (ALGORITHM.md section 4), computed in parallel over
+//! The `T x K` cost matrix (docs/method.md section 4), computed in parallel over
 //! blocks of time.
 
 use rayon::prelude::*;
@@ -82,7 +82,7 @@ impl CostMatrix {
 ///
 /// Timestep `t` is scored with the window `x[t..t+w]` when it exists
 /// (`t <= T - w`), otherwise with the marginal Gaussian of the `T - t`
-/// observations that exist (ALGORITHM.md section 2). All costs are capped at
+/// observations that exist (docs/method.md section 2). All costs are capped at
 /// [`crate::COST_CAP`]. Runs in parallel over blocks of time on the current rayon
 /// pool; the result does not depend on the number of threads (every entry is
 /// computed by the same sequence of operations as [`StateScorer::cost`], so the

@@ -1,6 +1,6 @@
 //! casc-segment: per-timestep state costs and exact switching-penalty segmentation.
 //!
-//! This crate implements three stages of the CASC/TICC pipeline (ALGORITHM.md
+//! This crate implements three stages of the CASC/TICC pipeline (docs/method.md
 //! sections 2, 4 and 5):
 //!
 //! * [`StateScorer`] prepares one state's Gaussian (mean and precision over a
@@ -32,3 +32,8 @@ pub use error::SegmentError;
 pub use online::{OnlineViterbi, OnlineViterbiParams, ValidOnlineViterbiParams};
 pub use scorer::{COST_CAP, StateScorer};
 pub use viterbi::{Segment, Viterbi, path_cost, segments, viterbi};
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

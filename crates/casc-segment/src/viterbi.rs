@@ -1,4 +1,4 @@
-//! Exact switching-penalty Viterbi (ALGORITHM.md section 5), path objective and
+//! Exact switching-penalty Viterbi (docs/method.md section 5), path objective and
 //! run-length encoding of assignments.
 
 /// Result of [`viterbi`]: an optimal assignment and its objective value.
