@@ -42,6 +42,10 @@ pub struct Timing {
 pub struct IterationDiagnostics {
     /// 1 for TICC, 2 for the motif phase.
     pub phase: u8,
+    /// The stage of the fit: `screening` (the winner's iterations), `beta pilot`, `phase 1`,
+    /// `phase 1 (whole series)` or `phase 2`.
+    #[serde(default)]
+    pub stage: String,
     /// Iteration number inside the phase, from 0.
     pub iteration: usize,
     /// Timesteps whose state changed in this iteration.
@@ -58,6 +62,10 @@ pub struct IterationDiagnostics {
     pub motifs: usize,
     /// Objective of the new assignment: summed costs plus beta times switches.
     pub objective: f64,
+    /// ADMM tolerance of this iteration's M-step (loose while searching, the parameters' at
+    /// the fixed point).
+    #[serde(default)]
+    pub tolerance: f64,
     /// Wall-clock seconds of the iteration.
     pub seconds: f64,
 }
@@ -90,8 +98,13 @@ pub struct SplitMergeTrial {
     pub freed: usize,
     /// The state divided in two.
     pub split: usize,
-    /// Objective after EM from the proposal (on the sketch of a long series).
+    /// Objective after a few rough EM iterations from the proposal (on the sketch of a long
+    /// series), by which proposals are ranked.
     pub objective: f64,
+    /// For the best proposal of its round: the objective after EM from it to a fixed point,
+    /// the figure compared with `baseline`.
+    #[serde(default)]
+    pub refined_objective: Option<f64>,
     /// Objective of the current result on the same data, the figure to beat.
     pub baseline: f64,
     /// Whether this proposal was kept.

@@ -7,6 +7,9 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::evd::{ComputeEigenvectors, self_adjoint_evd, self_adjoint_evd_scratch};
+
 use crate::diagnostics::InitDiagnostics;
 
 /// Points are fixed-size windows borrowed from the series: point `i` is
@@ -39,6 +42,65 @@ const GMM_TOL: f64 = 1e-3;
 /// Relative regularisation of the mixture's covariances (sklearn's `reg_covar`, scaled to the data).
 const REG_COVAR: f64 = 1e-6;
 
+/// Above this dimension, the mixture runs on the points' leading principal components: a
+/// full-covariance mixture over a window of 150 values costs seconds and the initialisation
+/// needs labels, not a density.
+pub const GMM_MAX_DIM: usize = 16;
+
+/// The leading `m` principal directions (row-major `m x d`) of the rows of `x` (`d` per row).
+fn principal_directions(x: &[f64], d: usize, m: usize) -> Vec<f64> {
+    let rows = x.len() / d;
+    let mut mean = vec![0.0; d];
+    for r in x.chunks_exact(d) {
+        mean.iter_mut().zip(r).for_each(|(a, b)| *a += b);
+    }
+    mean.iter_mut().for_each(|v| *v /= rows.max(1) as f64);
+    let mut cov = faer::Mat::<f64>::zeros(d, d);
+    for r in x.chunks_exact(d) {
+        for i in 0..d {
+            let a = r[i] - mean[i];
+            for j in 0..=i {
+                cov[(i, j)] += a * (r[j] - mean[j]);
+            }
+        }
+    }
+    for i in 0..d {
+        for j in 0..i {
+            cov[(j, i)] = cov[(i, j)];
+        }
+    }
+    let mut out = vec![0.0; m * d];
+    let mut evals = faer::diag::Diag::<f64>::zeros(d);
+    let mut u = faer::Mat::<f64>::zeros(d, d);
+    let par = faer::Par::Seq;
+    let mut mem = MemBuffer::new(self_adjoint_evd_scratch::<f64>(
+        d,
+        ComputeEigenvectors::Yes,
+        par,
+        Default::default(),
+    ));
+    let ok = self_adjoint_evd(
+        cov.as_ref(),
+        evals.as_mut(),
+        Some(u.as_mut()),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .is_ok();
+    for c in 0..m {
+        // Eigenvalues ascending: the last m columns (or the first m coordinates).
+        for i in 0..d {
+            out[c * d + i] = if ok {
+                u[(i, d - 1 - c)]
+            } else {
+                f64::from(u8::from(i == c))
+            };
+        }
+    }
+    out
+}
+
 /// Labels every point with one of `k` clusters.
 pub(crate) fn initial_labels(
     points: &Points<'_>,
@@ -46,6 +108,37 @@ pub(crate) fn initial_labels(
     restarts: usize,
     seed: u64,
 ) -> (Vec<usize>, InitDiagnostics) {
+    if points.d > GMM_MAX_DIM {
+        // Project every point on the sample's leading principal directions, then cluster.
+        let (d, m) = (points.d, GMM_MAX_DIM);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let sample = strided_sample(points.len(), SAMPLE, &mut rng);
+        let sx: Vec<f64> = sample
+            .iter()
+            .flat_map(|&i| points.get(i).iter().copied())
+            .collect();
+        let dirs = principal_directions(&sx, d, m);
+        let projected: Vec<f64> = (0..points.len())
+            .flat_map(|i| {
+                let p = points.get(i);
+                let dirs = &dirs;
+                (0..m).map(move |c| {
+                    dirs[c * d..(c + 1) * d]
+                        .iter()
+                        .zip(p)
+                        .map(|(a, b)| a * b)
+                        .sum::<f64>()
+                })
+            })
+            .collect();
+        let low = Points {
+            x: &projected,
+            n: m,
+            d: m,
+            starts: (0..points.len()).collect(),
+        };
+        return initial_labels(&low, k, restarts, seed);
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let d = points.d;
     let total = points.len();

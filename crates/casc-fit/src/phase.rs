@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::assign;
 use crate::diagnostics::IterationDiagnostics;
-use crate::engine::{Engine, StateFit};
+use crate::engine::{Accuracy, Engine, StateFit};
 use crate::error::FitError;
 use crate::observer::Watch;
 
@@ -25,6 +25,13 @@ pub(crate) struct PhaseSpec<'a> {
     pub(crate) beta: f64,
     /// With motif parameters, every iteration runs the motif step after the plain Viterbi.
     pub(crate) motifs: Option<&'a ValidMotifParams>,
+    /// How exactly the M-steps are solved.
+    pub(crate) accuracy: Accuracy,
+    /// Whether, once converged at a looser accuracy, the phase goes on with exact M-steps
+    /// until it converges again (the fixed point of the fit).
+    pub(crate) finish_exact: bool,
+    /// The stage of the fit its iterations are logged under.
+    pub(crate) stage: &'a str,
 }
 
 impl<'a> PhaseSpec<'a> {
@@ -35,6 +42,9 @@ impl<'a> PhaseSpec<'a> {
             max_iters,
             beta,
             motifs: None,
+            accuracy: Accuracy::Search,
+            finish_exact: false,
+            stage: "phase 1",
         }
     }
     /// Phase 2 (the motif step in every iteration).
@@ -44,11 +54,29 @@ impl<'a> PhaseSpec<'a> {
             max_iters,
             beta,
             motifs: Some(motifs),
+            accuracy: Accuracy::Search,
+            finish_exact: false,
+            stage: "phase 2",
         }
     }
     /// The same phase with another cap.
     pub(crate) fn capped(self, max_iters: usize) -> Self {
         Self { max_iters, ..self }
+    }
+    /// The same phase at another accuracy.
+    pub(crate) fn at(self, accuracy: Accuracy) -> Self {
+        Self { accuracy, ..self }
+    }
+    /// The same phase, logged under another stage name.
+    pub(crate) fn labelled(self, stage: &'a str) -> Self {
+        Self { stage, ..self }
+    }
+    /// The same phase, ending with exact M-steps (the last phase of a fit).
+    pub(crate) fn exact_at_the_end(self) -> Self {
+        Self {
+            finish_exact: true,
+            ..self
+        }
     }
 }
 
@@ -104,6 +132,7 @@ pub(crate) fn run(
     let mut motifs = Vec::new();
     let mut converged = false;
     let mut objective = f64::INFINITY;
+    let mut accuracy = spec.accuracy;
     for iter in 0..spec.max_iters {
         if watch.cancelled() {
             return Err(FitError::Cancelled);
@@ -111,6 +140,10 @@ pub(crate) fn run(
         let span = tracing::info_span!("em", phase = spec.phase, iter);
         let _g = span.enter();
         let t0 = Instant::now();
+        if spec.finish_exact && iter + 1 == spec.max_iters {
+            // The last iteration the cap allows gives the fit its exact models.
+            accuracy = Accuracy::Exact;
+        }
         // Convergence compares assignments before re-seeding (docs/method.md section 6.3): a
         // state that empties in every iteration must not keep the loop going.
         let input = assignment.clone();
@@ -119,7 +152,7 @@ pub(crate) fn run(
             Some(v) => v.into_iter().map(Some).collect(),
             None => (0..k).map(|_| None).collect(),
         };
-        let fits = engine.m_step(&stats, &prev_opt)?;
+        let fits = engine.m_step(&stats, &prev_opt, accuracy)?;
         let scorers = engine.scorers(&fits)?;
         engine.costs(&scorers, costs);
         let plain = assign::plain_assignment(costs, k, &engine.ranges, spec.beta);
@@ -136,6 +169,7 @@ pub(crate) fn run(
         objective = assign::objective(costs, k, &new, &engine.ranges, spec.beta);
         let it = IterationDiagnostics {
             phase: spec.phase,
+            stage: spec.stage.to_string(),
             iteration: iter,
             changed_steps: changed,
             empty_states_reseeded: reseeded,
@@ -144,6 +178,7 @@ pub(crate) fn run(
             theta_fallbacks: fits.iter().filter(|f| f.theta_fallback).count(),
             motifs: motifs.len(),
             objective,
+            tolerance: engine.glasso[accuracy as usize].eps_abs(),
             seconds: t0.elapsed().as_secs_f64(),
         };
         watch.iteration(&it);
@@ -166,6 +201,12 @@ pub(crate) fn run(
         assignment = new;
         // These fits produced `assignment`: they are the result, and the next warm start.
         prev = Some(fits);
+        if converged && spec.finish_exact && accuracy != Accuracy::Exact {
+            // A fixed point of the loose M-steps: confirm it with exact ones.
+            accuracy = Accuracy::Exact;
+            converged = false;
+            continue;
+        }
         if converged {
             break;
         }

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::assign;
 use crate::beta::{AUTO_BETA_ROUNDS, SETTLED, beta_estimate};
 use crate::diagnostics::{FitDiagnostics, InitDiagnostics, IterationDiagnostics, Timing};
-use crate::engine::Engine;
+use crate::engine::{Accuracy, Engine};
 use crate::error::{FitError, ParamError};
 use crate::init::{LocalMoments, Points, initial_labels, kmeans_labels};
 use crate::model::{Model, StateModel};
@@ -65,23 +65,8 @@ pub fn fit_with(
     let started = Instant::now();
     let watch = Watch::new(observer);
     let Prepared { data, scales } = prepare(series, params)?;
-    let (beta, estimates, beta_seconds) = match params.beta() {
-        Beta::Fixed(b) => (b, Vec::new(), None),
-        Beta::Estimated { start } => {
-            let t0 = Instant::now();
-            let estimates = estimate_beta(&data, params, start, watch)?;
-            let beta = *estimates.last().unwrap_or(&start);
-            (beta, estimates, Some(t0.elapsed().as_secs_f64()))
-        }
-    };
-    let steps = Steps {
-        split_merge: params.split_merge(),
-        motifs: params.motifs(),
-    };
-    let run = run_at(&data, params, beta, steps, watch)?;
-    let mut fit = finish(series, &data, params, beta, scales, run)?;
-    fit.diagnostics.beta_estimates = estimates;
-    fit.diagnostics.seconds.beta = beta_seconds;
+    let run = run(&data, params, watch)?;
+    let mut fit = finish(series, &data, params, scales, run)?;
     fit.diagnostics.seconds.total = started.elapsed().as_secs_f64();
     Ok(fit)
 }
@@ -140,79 +125,9 @@ fn prepare<'a>(series: &'a Series, params: &ValidFitParams) -> Result<Prepared<'
     Ok(Prepared { data, scales })
 }
 
-/// The successive estimates of `beta` from `start`; the last one is the one to use. Runs
-/// plain TICC fits (no split-and-merge, no motif phase: the switching rate and the residuals
-/// need a reasonable segmentation, not the best one) on the series, or its sketch when long.
-fn estimate_beta(
-    data: &Series,
-    params: &ValidFitParams,
-    start: f64,
-    watch: Watch<'_>,
-) -> Result<Vec<f64>, FitError> {
-    let n = data.n_sensors();
-    let ranges = data.ranges();
-    let pilot = match sketch::pieces(
-        &ranges,
-        data.n_steps(),
-        params.window(),
-        SCREEN_STEPS,
-        SKETCH_BLOCKS,
-    ) {
-        None => Cow::Borrowed(data),
-        Some(pieces) => {
-            let (values, pr) = sketch::gather(data.values(), n, &pieces);
-            let lengths = pr
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (format!("sketch-{i}"), r.len()))
-                .collect();
-            Cow::Owned(Series::from_recordings(
-                values,
-                n,
-                Some(data.names().to_vec()),
-                lengths,
-            )?)
-        }
-    };
-    let k = params.n_states();
-    let plain = Steps {
-        split_merge: false,
-        motifs: false,
-    };
-    let mut beta = start;
-    let mut estimates = Vec::new();
-    for round in 0..AUTO_BETA_ROUNDS {
-        watch.stage(Stage::BetaEstimate { round, beta });
-        let run = run_at(&pilot, params, beta, plain, watch.quiet())?;
-        let Some(next) = beta_estimate(
-            pilot.values(),
-            n,
-            &pilot.ranges(),
-            &run.outcome.assignment,
-            k,
-        ) else {
-            estimates.push(beta);
-            break;
-        };
-        estimates.push(next);
-        let settled = (next - beta).abs() <= SETTLED * beta.max(f64::MIN_POSITIVE);
-        beta = next;
-        if settled {
-            break;
-        }
-    }
-    Ok(estimates)
-}
-
-/// Which optional steps a run takes.
-#[derive(Clone, Copy)]
-struct Steps {
-    split_merge: bool,
-    motifs: bool,
-}
-
-/// What [`run_at`] produced, before it becomes a [`Fit`].
+/// What [`run`] produced, before it becomes a [`Fit`].
 struct Run {
+    beta: f64,
     outcome: PhaseOutcome,
     phase1_assignment: Vec<usize>,
     phase1_converged: bool,
@@ -220,15 +135,20 @@ struct Run {
     diagnostics: FitDiagnostics,
 }
 
-/// The fit at a given `beta` on prepared data: initialise and screen, phase 1 and
-/// split-and-merge (on the sketch of a long series), phase 1 on all of it, phase 2.
-fn run_at(
-    data: &Series,
-    params: &ValidFitParams,
-    beta: f64,
-    steps: Steps,
-    watch: Watch<'_>,
-) -> Result<Run, FitError> {
+/// The fit on prepared data. On a long series the search (initialisation, screening, the
+/// beta estimate, phase 1 and split-and-merge) runs on a sketch and phase 1 then continues on
+/// all the data from the sketch's models:
+///
+/// 1. initial clusterings, screened by a few rough EM iterations at the first beta;
+/// 2. with an estimated beta, pilot phases that each continue from the last one with the beta
+///    its assignment implies, until the estimate settles (no new initialisation per pilot);
+/// 3. phase 1 at the final beta from there, then split-and-merge;
+/// 4. on a long series, the whole series labelled with the sketch's models and phase 1 on it;
+/// 5. phase 2 (motifs).
+///
+/// The M-steps are loose while the fit searches and exact at its fixed point: the last phase
+/// that runs converges a second time with exact M-steps.
+fn run(data: &Series, params: &ValidFitParams, watch: Watch<'_>) -> Result<Run, FitError> {
     let started = Instant::now();
     let k = params.n_states();
     let n = data.n_sensors();
@@ -241,8 +161,6 @@ fn run_at(
         params.glasso(),
     );
     let t_total = data.n_steps();
-    // On a long series, initialisation, screening and the search for a good phase-1 optimum
-    // run on a sketch of it; phase 1 then continues on all the data from the sketch's models.
     let sketched = sketch::pieces(
         &engine.ranges,
         t_total,
@@ -257,67 +175,158 @@ fn run_at(
         .filter(|e| e.n_windows() >= k);
     let coarse = sketch_engine.as_ref().unwrap_or(&engine);
     let is_whole = sketch_engine.is_none();
+    let mut iterations = Vec::new();
+    // Iterations on the sketch are not the fit's: they are logged on the whole series only.
+    let mut sketch_log = Vec::new();
+    let coarse_watch = if is_whole { watch } else { watch.quiet() };
+    let max_iters = params.max_iters();
 
+    // 1. Initialisation and screening, at the first beta.
     watch.stage(Stage::Init);
     let (candidates, mut init) = {
         let _g = tracing::info_span!("init").entered();
         initial_candidates(coarse, params)
     };
     let init_seconds = started.elapsed().as_secs_f64();
-
     let p1_start = Instant::now();
-    let spec = PhaseSpec::ticc(params.max_iters(), beta);
+    let first_beta = params.beta().value();
     let rng = ChaCha8Rng::seed_from_u64(params.seed() ^ 0x5eed_e3f1_7a11_0c2b);
-    let (screened, screen_log) = screen(coarse, candidates, spec, rng, &mut init, watch)?;
-    let mut iterations = Vec::new();
+    let screen_spec = PhaseSpec::ticc(max_iters, first_beta)
+        .at(Accuracy::Rough)
+        .labelled("screening");
+    let (mut current, screen_log) = screen(
+        coarse,
+        candidates.clone(),
+        screen_spec,
+        rng.clone(),
+        &mut init,
+        watch,
+    )?;
     if is_whole {
         for it in &screen_log {
             watch.iteration(it);
         }
         iterations.extend(screen_log);
     }
-    // Phase 1 on the coarse series (the whole series when it is short): the screened winner
-    // goes on to convergence, then split and merge. Its iterations are logged when the coarse
-    // series is the whole series.
-    watch.stage(Stage::Phase1);
-    let screen = SCREEN_ITERS.min(params.max_iters());
+
+    // 2. The beta estimate: pilot phases on the coarse series.
     let mut coarse_costs = vec![0.0; coarse.full.len() * k];
-    let mut coarse_log = Vec::new();
+    let (beta, estimates, beta_seconds) = match params.beta() {
+        Beta::Fixed(b) => (b, Vec::new(), None),
+        Beta::Estimated { start } => {
+            let t0 = Instant::now();
+            let mut beta = start;
+            let mut estimates = Vec::new();
+            for round in 0..AUTO_BETA_ROUNDS {
+                if round > 0 || !current.converged {
+                    watch.stage(Stage::BetaEstimate { round, beta });
+                    let spec = PhaseSpec::ticc(max_iters, beta)
+                        .at(Accuracy::Rough)
+                        .labelled("beta pilot");
+                    let log = if is_whole {
+                        &mut iterations
+                    } else {
+                        &mut sketch_log
+                    };
+                    current = phase::run(
+                        coarse,
+                        spec,
+                        current.into_start(),
+                        &mut coarse_costs,
+                        log,
+                        coarse_watch,
+                    )?;
+                }
+                let Some(next) = beta_estimate(coarse.x, n, &coarse.ranges, &current.assignment, k)
+                else {
+                    estimates.push(beta);
+                    break;
+                };
+                estimates.push(next);
+                let settled = (next - beta).abs() <= SETTLED * beta.max(f64::MIN_POSITIVE);
+                beta = next;
+                if settled {
+                    break;
+                }
+            }
+            (beta, estimates, Some(t0.elapsed().as_secs_f64()))
+        }
+    };
+    if beta_seconds.is_some() {
+        // The screening ran at the first beta: screen the initialisations again at the final
+        // one, beside the pilots' result, so that the start does not depend on where the
+        // estimate began.
+        let mut again = candidates;
+        again.push(("beta-pilot".into(), current.assignment.clone()));
+        let spec = PhaseSpec::ticc(max_iters, beta)
+            .at(Accuracy::Rough)
+            .labelled("screening");
+        init.candidates.clear();
+        let (winner, log) = screen(coarse, again, spec, rng, &mut init, watch)?;
+        current = winner;
+        if is_whole {
+            for it in &log {
+                watch.iteration(it);
+            }
+            iterations.extend(log);
+        }
+    }
+    let p1_before_beta = p1_start.elapsed().as_secs_f64() - beta_seconds.unwrap_or(0.0);
+
+    // 3. Phase 1 at the final beta, then split and merge.
+    let last_coarse = is_whole && !params.motifs();
+    let spec = PhaseSpec::ticc(max_iters, beta);
+    watch.stage(Stage::Phase1);
+    let p1_main = Instant::now();
+    // The user's cap covers the screening and this phase (the pilots have their own).
+    let mut s = spec.capped(max_iters.saturating_sub(SCREEN_ITERS.min(max_iters)).max(1));
+    if last_coarse && !params.split_merge() {
+        s = s.exact_at_the_end();
+    }
     let log = if is_whole {
         &mut iterations
     } else {
-        &mut coarse_log
+        &mut sketch_log
     };
-    let coarse_watch = if is_whole { watch } else { watch.quiet() };
-    let mut phase1 = if screened.converged || params.max_iters() == screen {
-        screened
-    } else {
-        let spec = spec.capped(params.max_iters() - screen);
-        phase::run(
-            coarse,
-            spec,
-            screened.into_start(),
-            &mut coarse_costs,
-            log,
-            coarse_watch,
-        )?
-    };
-    let mut phase1_seconds = p1_start.elapsed().as_secs_f64();
+    current = phase::run(
+        coarse,
+        s,
+        current.into_start(),
+        &mut coarse_costs,
+        log,
+        coarse_watch,
+    )?;
+    let mut phase1_seconds = p1_before_beta + p1_main.elapsed().as_secs_f64();
     let mut split_merge_trials = Vec::new();
     let sm_start = Instant::now();
-    if steps.split_merge {
-        phase1 = split_merge::refine(
+    if params.split_merge() {
+        current = split_merge::refine(
             coarse,
-            phase1,
+            current,
             spec,
             params.seed(),
             &mut split_merge_trials,
             watch,
         )?;
+        if last_coarse {
+            // The fixed point of the refined result, with exact M-steps.
+            let s = spec.at(Accuracy::Exact).labelled("phase 1");
+            current = phase::run(
+                coarse,
+                s,
+                current.into_start(),
+                &mut coarse_costs,
+                &mut iterations,
+                watch,
+            )?;
+        }
     }
-    let split_merge_seconds = steps.split_merge.then(|| sm_start.elapsed().as_secs_f64());
+    let split_merge_seconds = params
+        .split_merge()
+        .then(|| sm_start.elapsed().as_secs_f64());
     drop(coarse_costs);
 
+    // 4. The whole of a long series.
     let mut costs = vec![0.0; t_total * k];
     if !is_whole {
         // Label the whole series with the coarse models, then phase 1 on all of it from there.
@@ -325,28 +334,33 @@ fn run_at(
         // and keeps the first local optimum it falls into.
         watch.stage(Stage::Phase1Full);
         let t0 = Instant::now();
-        let scorers = engine.scorers(&phase1.fits)?;
+        let scorers = engine.scorers(&current.fits)?;
         engine.costs(&scorers, &mut costs);
         let start = Start {
             assignment: assign::plain_assignment(&costs, k, &engine.ranges, beta),
-            fits: Some(phase1.fits),
-            rng: phase1.rng,
+            fits: Some(current.fits),
+            rng: current.rng,
         };
-        phase1 = phase::run(&engine, spec, start, &mut costs, &mut iterations, watch)?;
+        let mut s = spec.labelled("phase 1 (whole series)");
+        if !params.motifs() {
+            s = s.exact_at_the_end();
+        }
+        current = phase::run(&engine, s, start, &mut costs, &mut iterations, watch)?;
         phase1_seconds += t0.elapsed().as_secs_f64();
     }
-    let phase1_assignment = phase1.assignment.clone();
-    let phase1_converged = phase1.converged;
+    let phase1_assignment = current.assignment.clone();
+    let phase1_converged = current.converged;
 
+    // 5. Phase 2.
     let p2_start = Instant::now();
-    let (outcome, phase2_converged) = if steps.motifs {
+    let (outcome, phase2_converged) = if params.motifs() {
         watch.stage(Stage::Phase2);
         let motif = params.motif(beta)?;
-        let spec = PhaseSpec::motifs(params.motif_iters(), beta, &motif);
+        let spec = PhaseSpec::motifs(params.motif_iters(), beta, &motif).exact_at_the_end();
         let out = phase::run(
             &engine,
             spec,
-            phase1.into_start(),
+            current.into_start(),
             &mut costs,
             &mut iterations,
             watch,
@@ -354,10 +368,11 @@ fn run_at(
         let c = out.converged;
         (out, Some(c))
     } else {
-        (phase1, None)
+        (current, None)
     };
-    let phase2_seconds = steps.motifs.then(|| p2_start.elapsed().as_secs_f64());
+    let phase2_seconds = params.motifs().then(|| p2_start.elapsed().as_secs_f64());
     Ok(Run {
+        beta,
         outcome,
         phase1_assignment,
         phase1_converged,
@@ -365,12 +380,12 @@ fn run_at(
         diagnostics: FitDiagnostics {
             init,
             iterations,
-            beta_estimates: Vec::new(),
+            beta_estimates: estimates,
             split_merge: split_merge_trials,
             phase1_converged,
             phase2_converged,
             seconds: Timing {
-                beta: None,
+                beta: beta_seconds,
                 init: init_seconds,
                 phase1: phase1_seconds,
                 split_merge: split_merge_seconds,
@@ -483,10 +498,10 @@ fn finish(
     series: &Series,
     data: &Series,
     params: &ValidFitParams,
-    beta: f64,
     scales: Option<Vec<(f64, f64)>>,
     run: Run,
 ) -> Result<Fit, FitError> {
+    let beta = run.beta;
     let k = params.n_states();
     let w = params.window();
     let n = data.n_sensors();

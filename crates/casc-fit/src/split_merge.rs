@@ -27,7 +27,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::diagnostics::{IterationDiagnostics, SplitMergeTrial};
-use crate::engine::{Engine, add_ridge};
+use crate::engine::{Accuracy, Engine, add_ridge};
 use crate::error::FitError;
 use crate::observer::{Stage, Watch};
 use crate::phase::{self, PhaseOutcome, PhaseSpec, Start};
@@ -40,6 +40,10 @@ const MERGE_CANDIDATES: usize = 3;
 const SPLIT_CANDIDATES: usize = 3;
 /// k-means restarts of a split proposal.
 const SPLIT_RESTARTS: usize = 3;
+/// Rough EM iterations each proposal runs before the best one goes on to a fixed point.
+const TRIAL_ITERS: usize = 3;
+/// Proposals per round that go on from their rough ranking to a fixed point.
+const REFINED_PER_ROUND: usize = 3;
 /// A move is kept only when it lowers the objective by more than this fraction of it.
 const RELATIVE_GAIN: f64 = 1e-6;
 
@@ -319,6 +323,10 @@ pub(crate) fn refine(
     if k < 3 {
         return Ok(current);
     }
+    // Proposals are ranked after a few rough EM iterations each.
+    let trial = spec
+        .at(Accuracy::Rough)
+        .capped(TRIAL_ITERS.min(spec.max_iters));
     let len = engine.full.len();
     let n = engine.n;
     let centre: Vec<f64> = {
@@ -385,11 +393,11 @@ pub(crate) fn refine(
                 };
                 let mut buf = vec![0.0; len * k];
                 let mut log: Vec<IterationDiagnostics> = Vec::new();
-                phase::run(engine, spec, start, &mut buf, &mut log, watch.quiet())
+                phase::run(engine, trial, start, &mut buf, &mut log, watch.quiet())
             })
             .collect();
-        let mut best: Option<(usize, PhaseOutcome)> = None;
         let first = trials.len();
+        let mut ranked: Vec<(usize, PhaseOutcome)> = Vec::with_capacity(moves.len());
         for (i, ((mv, _), out)) in moves.iter().zip(outcomes).enumerate() {
             let out = out?;
             trials.push(SplitMergeTrial {
@@ -398,9 +406,37 @@ pub(crate) fn refine(
                 freed: mv.freed,
                 split: mv.split,
                 objective: out.objective,
+                refined_objective: None,
                 baseline,
                 accepted: false,
             });
+            ranked.push((i, out));
+        }
+        // Best first; ties keep the proposal order.
+        ranked.sort_by(|a, b| a.1.objective.total_cmp(&b.1.objective).then(a.0.cmp(&b.0)));
+        ranked.truncate(REFINED_PER_ROUND);
+        // The most promising proposals go on to a fixed point, as the current result did; a
+        // few rough iterations rank proposals well but not perfectly.
+        let refined: Vec<Result<(usize, PhaseOutcome), FitError>> = ranked
+            .into_par_iter()
+            .map(|(i, out)| {
+                let mut buf = vec![0.0; len * k];
+                let mut log: Vec<IterationDiagnostics> = Vec::new();
+                let out = phase::run(
+                    engine,
+                    spec,
+                    out.into_start(),
+                    &mut buf,
+                    &mut log,
+                    watch.quiet(),
+                )?;
+                Ok((i, out))
+            })
+            .collect();
+        let mut best: Option<(usize, PhaseOutcome)> = None;
+        for r in refined {
+            let (i, out) = r?;
+            trials[first + i].refined_objective = Some(out.objective);
             if best.as_ref().is_none_or(|b| out.objective < b.1.objective) {
                 best = Some((i, out));
             }

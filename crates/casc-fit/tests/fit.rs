@@ -341,10 +341,18 @@ fn split_and_merge_keeps_only_moves_that_lower_the_objective() {
         assert!(plain.diagnostics.split_merge.is_empty());
         let trials = &refined.diagnostics.split_merge;
         assert!(!trials.is_empty(), "seed {seed}: no proposal tried");
-        // The first round starts from plain TICC's result; every later round from the last
-        // kept move, which must have lowered the objective.
+        // The first round starts from phase 1's result (the last phase-1 iteration before the
+        // refinement, at the search accuracy); every later round from the last kept move,
+        // which must have lowered the objective.
         let plain_objective = objective(&series, &plain);
-        assert!((trials[0].baseline - plain_objective).abs() <= 1e-9 * plain_objective.abs());
+        let before = refined
+            .diagnostics
+            .iterations
+            .iter()
+            .filter(|i| i.stage == "phase 1" && i.tolerance > 1e-6)
+            .last()
+            .expect("phase 1 ran before split and merge");
+        assert_eq!(trials[0].baseline, before.objective);
         let mut current = trials[0].baseline;
         let rounds = trials.last().unwrap().round + 1;
         for r in 0..rounds {
@@ -355,21 +363,43 @@ fn split_and_merge_keeps_only_moves_that_lower_the_objective() {
             );
             let accepted: Vec<_> = round.iter().filter(|t| t.accepted).collect();
             assert!(accepted.len() <= 1);
+            // The best-ranked proposals of the round (at most 3) are refined to a fixed point,
+            // and the kept move is the best of those.
+            let refined_ones: Vec<_> = round
+                .iter()
+                .filter(|t| t.refined_objective.is_some())
+                .collect();
+            assert!(!refined_ones.is_empty() && refined_ones.len() <= 3);
+            let worst_refined = refined_ones
+                .iter()
+                .map(|t| t.objective)
+                .fold(f64::NEG_INFINITY, f64::max);
+            assert!(
+                round
+                    .iter()
+                    .filter(|u| u.refined_objective.is_none())
+                    .all(|u| u.objective >= worst_refined),
+                "the best-ranked are refined"
+            );
             if let Some(t) = accepted.first() {
-                assert!(t.objective < t.baseline);
+                let refined_to = t.refined_objective.expect("the kept move was refined");
+                assert!(refined_to < t.baseline);
                 assert!(
-                    round.iter().all(|u| u.objective >= t.objective),
-                    "the best is kept"
+                    refined_ones
+                        .iter()
+                        .all(|u| u.refined_objective.unwrap() >= refined_to)
                 );
-                current = t.objective;
+                current = refined_to;
                 kept += 1;
             } else {
                 assert_eq!(r + 1, rounds, "only the last round may keep nothing");
             }
         }
+        // The fit ends at the exact fixed point from there: no worse than plain TICC's, up to
+        // the difference between the search and the exact M-steps.
         let refined_objective = objective(&series, &refined);
-        assert!((refined_objective - current).abs() <= 1e-9 * current.abs());
-        assert!(refined_objective <= plain_objective);
+        assert!((refined_objective - current).abs() <= 1e-3 * current.abs());
+        assert!(refined_objective <= plain_objective + 1e-4 * plain_objective.abs());
     }
     assert!(
         kept > 0,
@@ -493,10 +523,12 @@ fn a_state_emptied_every_iteration_does_not_prevent_convergence() {
             .collect::<Vec<_>>()
     );
     assert!(f.diagnostics.phase1_converged, "{} iterations", log.len());
-    // Iteration 0 leaves the third state empty; iteration 1 re-seeds it, and Viterbi gives the
-    // same assignment as iteration 0 did: converged. (Comparing the re-seeded input instead ran
-    // 11 iterations here.)
-    assert_eq!(log.len(), 2, "{} iterations", log.len());
+    // Screening: iteration 0 leaves the third state empty; iteration 1 re-seeds it, and Viterbi
+    // gives the same assignment as iteration 0 did: converged. Phase 1 then converges at once,
+    // and once more with exact M-steps. (Comparing the re-seeded input instead ran 11
+    // iterations here.)
+    assert!(log.len() <= 4, "{} iterations", log.len());
+    assert_eq!(log.iter().filter(|i| i.stage == "screening").count(), 2);
 }
 
 /// Records what a fit reports, and cancels after `cancel_after` polls.
@@ -542,17 +574,24 @@ fn the_observer_sees_every_stage_and_the_logged_iterations() {
             _ => "other",
         })
         .collect();
-    let rounds = f.diagnostics.beta_estimates.len();
-    assert!(rounds >= 1);
-    assert!(kinds[..rounds].iter().all(|k| *k == "beta"), "{kinds:?}");
-    assert_eq!(&kinds[rounds..rounds + 3], &["init", "screening", "phase1"]);
+    // Initialisation and screening once, the beta estimate's pilots, the screening again at
+    // the final beta, then phase 1.
+    assert!(!f.diagnostics.beta_estimates.is_empty());
+    assert_eq!(&kinds[..2], &["init", "screening"], "{kinds:?}");
+    let pilots = kinds[2..].iter().take_while(|k| **k == "beta").count();
+    assert!(pilots <= f.diagnostics.beta_estimates.len(), "{kinds:?}");
+    assert_eq!(
+        &kinds[2 + pilots..4 + pilots],
+        &["screening", "phase1"],
+        "{kinds:?}"
+    );
     assert_eq!(kinds.last(), Some(&"phase2"));
     assert!(
         !kinds.contains(&"phase1-full"),
         "a short series has no sketch"
     );
-    // The iterations reported live are the ones the fit logs (pilot fits and parallel trials
-    // report none).
+    // The iterations reported live are the ones the fit logs (the parallel trials of
+    // screening and split-and-merge report none).
     assert_eq!(
         rec.iterations.into_inner().unwrap(),
         f.diagnostics.iterations

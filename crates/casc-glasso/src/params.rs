@@ -209,6 +209,18 @@ impl ValidGlassoParams {
     pub fn penalize_diagonal(&self) -> bool {
         self.penalize_diagonal
     }
+    /// The same parameters with both stopping tolerances at least `eps` (a looser solve for
+    /// the early iterations of an EM loop, whose M-steps need not be exact: the answer moves
+    /// to the same fixed point, only less far). Tighter tolerances than the current are
+    /// ignored.
+    pub fn loosened(&self, eps: f64) -> Self {
+        let mut p = self.clone();
+        if eps.is_finite() && eps > 0.0 {
+            p.eps_abs = p.eps_abs.max(eps);
+            p.eps_rel = p.eps_rel.max(eps);
+        }
+        p
+    }
 }
 
 #[cfg(test)]
