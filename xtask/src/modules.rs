@@ -156,7 +156,38 @@ pub fn graph(src: &Path) -> anyhow::Result<Graph> {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            files.insert(stem, std::fs::read_to_string(&p)?);
+            let text = std::fs::read_to_string(&p)?;
+            files
+                .entry(stem)
+                .or_insert_with(String::new)
+                .push_str(&text);
+        } else if p.join("mod.rs").is_file() {
+            // A module folder: its files together are the module (their `crate::` paths are
+            // the module's dependencies; its submodules are internal to it).
+            let name = p
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let mut text = String::new();
+            let mut stack = vec![p.clone()];
+            while let Some(dir) = stack.pop() {
+                let mut entries: Vec<_> = std::fs::read_dir(&dir)?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .collect();
+                entries.sort();
+                for f in entries {
+                    if f.is_dir() {
+                        stack.push(f);
+                    } else if f.extension().is_some_and(|x| x == "rs") {
+                        text.push_str(&std::fs::read_to_string(&f)?);
+                        text.push('\n');
+                    }
+                }
+            }
+            files
+                .entry(name)
+                .or_insert_with(String::new)
+                .push_str(&text);
         }
     }
     let root_name = if files.contains_key("lib") {

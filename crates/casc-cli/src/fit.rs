@@ -5,7 +5,10 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use casc::output::FitSummary;
-use casc::{Beta, FitParams, Series, ValidFitParams};
+use casc::{
+    Beta, Correction, Costs, FitParams, Null, Series, StageDurations, StateMean, ValidFitParams,
+    Window,
+};
 use clap::Args;
 
 use crate::common::{Failure, InputArgs, read_input};
@@ -29,12 +32,43 @@ pub fn parse_beta(s: &str) -> Result<Beta, String> {
         .map_err(|_| format!("{s:?} is neither a number nor `auto`"))
 }
 
+/// `--mean`: `stationary` or `free`.
+pub fn parse_mean(s: &str) -> Result<StateMean, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "stationary" => Ok(StateMean::Stationary),
+        "free" => Ok(StateMean::Free),
+        _ => Err(format!("{s:?} is neither `stationary` nor `free`")),
+    }
+}
+
+/// `--window`: `auto` or a number of observations.
+pub fn parse_window(s: &str) -> Result<Window, String> {
+    if s.trim().eq_ignore_ascii_case("auto") {
+        return Ok(Window::Auto);
+    }
+    s.trim()
+        .parse::<usize>()
+        .map(Window::Fixed)
+        .map_err(|_| format!("{s:?} is neither a number of observations nor `auto`"))
+}
+
+/// `--costs`: `window` or `conditional`.
+pub fn parse_costs(s: &str) -> Result<Costs, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "window" => Ok(Costs::Window),
+        "conditional" => Ok(Costs::Conditional),
+        _ => Err(format!("{s:?} is neither `window` nor `conditional`")),
+    }
+}
+
 /// The parameters of a fit, shared by `fit` and `select`.
 #[derive(Args, Debug)]
 pub struct ModelArgs {
-    /// Window length w: consecutive observations per stacked window.
-    #[arg(short, long, default_value_t = defaults().window())]
-    pub window: usize,
+    /// Window: `auto` (chosen from the data: a span covering the period of one sensor, or the
+    /// decorrelation time of several, pooled into at most 8 lags) or a length w (consecutive
+    /// observations per stacked window; 1 is the CASC paper's setting).
+    #[arg(short, long, default_value = "auto", value_parser = parse_window)]
+    pub window: Window,
     /// Maximum EM iterations of phase 1 (TICC).
     #[arg(long, default_value_t = defaults().max_iters())]
     pub max_iters: usize,
@@ -56,6 +90,27 @@ pub struct ModelArgs {
     /// Maximum EM iterations of phase 2 (motifs).
     #[arg(long, default_value_t = defaults().motif_iters())]
     pub motif_iters: usize,
+    /// Null model of the motifs' significance test: `markov` (a first-order chain over
+    /// segments, without self-transitions) or `independent` (the reference's).
+    #[arg(long, default_value_t = defaults().motif_null())]
+    pub motif_null: Null,
+    /// Correction for testing many candidate motifs: `bh` (Benjamini-Hochberg) or
+    /// `bonferroni`.
+    #[arg(long, default_value_t = defaults().motif_correction())]
+    pub motif_correction: Correction,
+    /// Segments shorter than this fraction of the typical segment are flicker, not stages,
+    /// and a motif's stages last at least this fraction of their median duration; `off`
+    /// ignores durations (the reference's).
+    #[arg(long, default_value_t = defaults().stage_durations())]
+    pub min_stage_fraction: StageDurations,
+    /// A state's mean over the window: `stationary` (the same at every position, like the
+    /// Toeplitz precision) or `free` (a vector over the window, the reference's).
+    #[arg(long, default_value = "stationary", value_parser = parse_mean)]
+    pub mean: StateMean,
+    /// How a timestep is scored: `window` (by the window that starts at it, TICC's) or
+    /// `conditional` (given the w - 1 steps before it: each observation counted once).
+    #[arg(long, default_value = "window", value_parser = parse_costs)]
+    pub costs: Costs,
     /// Standardise every sensor (mean 0, sd 1) before fitting.
     #[arg(long)]
     pub standardize: bool,
@@ -77,6 +132,11 @@ impl ModelArgs {
             .motif_min_instances(self.motif_min_instances)
             .max_motifs(self.max_motifs)
             .motif_iters(self.motif_iters)
+            .motif_null(self.motif_null)
+            .motif_correction(self.motif_correction)
+            .stage_durations(self.min_stage_fraction)
+            .mean(self.mean)
+            .costs(self.costs)
             .standardize(self.standardize)
     }
 }
@@ -84,7 +144,8 @@ impl ModelArgs {
 /// Arguments of `casc fit`.
 #[derive(Args, Debug)]
 pub struct FitArgs {
-    /// Input CSV files: one row per timestep, one column per sensor, optional header row.
+    /// Input CSV files: one row per timestep, one column per sensor, optional header row; `-`
+    /// reads standard input.
     #[arg(required = true, value_name = "DATA.csv")]
     pub data: Vec<PathBuf>,
     /// Number of states K (no default: it is the question you are asking).
@@ -123,14 +184,17 @@ pub fn run(a: FitArgs) -> Result<(), Failure> {
         .model
         .params(a.states, a.lambda, a.beta, !a.no_motifs)
         .check()?;
+    crate::common::prepare_out(&a.out)?;
     let read_start = Instant::now();
     let series = read_input(&a.data, &a.input)?;
     let read_seconds = read_start.elapsed().as_secs_f64();
+    crate::common::check_fit_input(&series, &params)?;
     warn_on_scales(&series, a.model.standardize);
     let fit = {
         let progress = Progress::new(!a.quiet);
         casc::fit_with(&series, &params, &progress)?
     };
+    crate::common::warn_empty_states(&fit.state_counts);
     write(
         &a.out,
         &series,
@@ -250,11 +314,14 @@ pub fn print_summary(series: &Series, fit: &casc::Fit, out: &Path) {
         for (i, m) in fit.motifs.iter().enumerate() {
             let states: Vec<String> = m.states.iter().map(|s| s.to_string()).collect();
             println!(
-                "  motif {i}: {} ({} instances, score {:.1}, p {:.2e})",
+                "  motif {i}: {} ({} instances, score {:.1}; seen {} times, {:.1} expected, p {:.2e}, adjusted {:.2e})",
                 states.join(" -> "),
                 m.instances.len(),
                 m.score,
-                m.p_value
+                m.count,
+                m.expected_count,
+                m.p_value,
+                m.adjusted_p_value
             );
         }
     }

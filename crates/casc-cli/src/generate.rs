@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use casc_eval::synth::{SynthParams, generate};
 use clap::Args;
 
-use crate::common::{Failure, fail};
+use crate::common::{Failure, fail, prepare_out, say};
 
 /// Arguments of `casc generate`.
 #[derive(Args, Debug)]
@@ -23,6 +23,10 @@ pub struct GenerateArgs {
     /// Seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Plant no motif: every segment gets a uniformly random state (a stream with no motif
+    /// by construction, for measuring false discoveries; motif.csv is all zeros).
+    #[arg(long)]
+    pub no_motif: bool,
     /// Output folder (created if missing).
     #[arg(long, short)]
     pub out: PathBuf,
@@ -32,17 +36,18 @@ pub struct GenerateArgs {
 pub fn run(a: GenerateArgs) -> Result<(), Failure> {
     let mut params = SynthParams::paper(a.macro_segments, a.noise, a.seed);
     params.window = a.window;
+    params.plant_motif = !a.no_motif;
     params.check().map_err(|e| fail(2)(e.into()))?;
+    prepare_out(&a.out)?;
     let data = generate(&params).map_err(|e| fail(2)(e.into()))?;
     data.write_dir(&a.out)
         .with_context(|| format!("writing into {}", a.out.display()))?;
     // The same bytes as the checked-in fixtures' params.json.
     std::fs::write(a.out.join("params.json"), params.to_json()).context("writing params.json")?;
-    println!(
+    say!(
         "wrote {} timesteps x {} sensors to {}",
         data.n_steps(),
         data.n,
         a.out.display()
-    );
-    Ok(())
+    )
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use casc::Model;
 use clap::Args;
 
-use crate::common::Failure;
+use crate::common::{Failure, say};
 
 /// Arguments of `casc inspect`.
 #[derive(Args, Debug)]
@@ -21,42 +21,50 @@ pub struct InspectArgs {
 pub fn run(a: InspectArgs) -> Result<(), Failure> {
     let model = Model::load(&a.model)?;
     if a.json {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(&model).map_err(anyhow::Error::from)?
-        );
+        )?;
         return Ok(());
     }
-    println!(
+    say!(
         "casc model {} (format version {})",
         a.model.display(),
         casc::FORMAT_VERSION
-    );
-    println!(
+    )?;
+    say!(
         "  {} states over windows of {} x {} sensors ({})",
         model.n_states(),
         model.window,
         model.n_sensors,
         model.sensor_names.join(", ")
-    );
-    println!(
+    )?;
+    say!(
+        "  {}",
+        if model.has_sensor_names() {
+            "data columns are matched to these sensors by name"
+        } else {
+            "fitted on data without a header: data columns are taken in order"
+        }
+    )?;
+    say!(
         "  beta {}, lambda {}, gamma {}, standardised: {}",
         model.beta,
         model.params.lambda(),
         model.params.gamma(),
         if model.scales.is_some() { "yes" } else { "no" }
-    );
+    )?;
     for (k, s) in model.states.iter().enumerate() {
-        println!("  state {k}: {} non-zero precision entries", s.nonzeros());
+        say!("  state {k}: {} non-zero precision entries", s.nonzeros())?;
     }
     for (i, m) in model.motifs.iter().enumerate() {
         let st: Vec<String> = m.states.iter().map(|s| s.to_string()).collect();
-        println!(
+        say!(
             "  motif {i}: {} ({} instances at fit time, p {:.2e})",
             st.join(" -> "),
             m.instances.len(),
             m.p_value
-        );
+        )?;
     }
     Ok(())
 }

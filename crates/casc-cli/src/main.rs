@@ -11,6 +11,7 @@ mod report;
 mod score;
 mod select;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +27,10 @@ struct Cli {
     /// Log progress to standard error (repeat for more detail).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Worker threads (default: one per core, or RAYON_NUM_THREADS). Results do not depend on
+    /// it.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    threads: Option<u32>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -48,9 +53,12 @@ enum Command {
     #[command(
         after_help = "Examples:\n  casc predict out/model.casc new.csv --out pred/\n  \
         tail -f sensor.csv | casc predict out/model.casc --stream --max-lag 200\n\n\
-        With --stream, rows are read from standard input and each timestep's state is written\n\
-        (`t,state`) as soon as it is final: when every surviving Viterbi path agrees on it, or\n\
-        when it is --max-lag steps old. Motifs are not applied to a stream.\n\n\
+        The data's columns are matched to the model's sensors by name (a header in another\n\
+        order is fine; missing or unknown names are an error); data without a header is taken\n\
+        in order. With --stream, rows are read from standard input (as files are: delimiter,\n\
+        header, --missing, --time-column, --columns) and, after a `t,state` header, each\n\
+        timestep's state is written as soon as it is final: when every surviving Viterbi path\n\
+        agrees on it, or when it is --max-lag steps old. Motifs are not applied to a stream.\n\n\
         Exit codes: 0 success, 2 usage or parameter error, 3 input data error, 4 numerical failure, 1 other."
     )]
     Predict(predict::PredictArgs),
@@ -78,8 +86,37 @@ enum Command {
     Score(score::ScoreArgs),
 }
 
+/// Ends the process quietly when a panic is only a failed write to a closed standard output
+/// or error (a `println!` left somewhere, followed by `| head`); other panics are reported as
+/// usual.
+fn install_closed_pipe_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        let printing = message.starts_with("failed printing to std");
+        if printing && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    install_closed_pipe_hook();
     let cli = Cli::parse();
+    if let Some(n) = cli.threads
+        && let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n as usize)
+            .build_global()
+    {
+        let _ = writeln!(std::io::stderr(), "error: --threads {n}: {e}");
+        return ExitCode::from(1);
+    }
     let level = match cli.verbose {
         0 => tracing::Level::WARN,
         1 => tracing::Level::INFO,
@@ -101,8 +138,9 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(f) if f.is_closed_pipe() => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {:#}", f.error);
+            let _ = writeln!(std::io::stderr(), "error: {:#}", f.error);
             ExitCode::from(f.code)
         }
     }

@@ -2,15 +2,16 @@
 
 use std::path::PathBuf;
 
-use casc_eval::score::{read_labels, read_mask, score};
+use casc_eval::score::{read_mask, read_named_labels, score};
 use clap::Args;
 
-use crate::common::{Failure, fail};
+use crate::common::{Failure, fail, print, say};
 
 /// Arguments of `casc score`.
 #[derive(Args, Debug)]
 pub struct ScoreArgs {
-    /// True states: one label per line (or a CSV whose last column is the label).
+    /// True states: one label per line (or a CSV whose last column is the label); integers or
+    /// text (`Walking`).
     pub truth: PathBuf,
     /// Predicted states: an assignments.csv as `casc fit` writes it, or one label per line.
     pub pred: PathBuf,
@@ -24,22 +25,23 @@ pub struct ScoreArgs {
 
 /// Runs `casc score`.
 pub fn run(a: ScoreArgs) -> Result<(), Failure> {
-    let truth = read_labels(&a.truth).map_err(|e| fail(3)(e.into()))?;
-    let pred = read_labels(&a.pred).map_err(|e| fail(3)(e.into()))?;
+    let truth = read_named_labels(&a.truth).map_err(|e| fail(3)(e.into()))?;
+    let pred = read_named_labels(&a.pred).map_err(|e| fail(3)(e.into()))?;
     let mask = a
         .motif_mask
         .as_deref()
         .map(read_mask)
         .transpose()
         .map_err(|e| fail(3)(e.into()))?;
-    let s = score(&truth, &pred, mask.as_deref()).map_err(|e| fail(3)(e.into()))?;
+    let s = score(&truth.ids, &pred.ids, mask.as_deref())
+        .map_err(|e| fail(3)(e.into()))?
+        .with_names(truth.names, pred.names);
     if a.json {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(&s).map_err(anyhow::Error::from)?
-        );
+        )
     } else {
-        print!("{s}");
+        print(format_args!("{s}"))
     }
-    Ok(())
 }

@@ -152,52 +152,160 @@ fn same_seed_gives_byte_identical_outputs_with_one_and_two_threads() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// The corpus of bad inputs (tests/bad/README.md lists the same cases): file, extra
+/// arguments of `casc fit FILE --states 2`, exit code, and what the message contains.
+const BAD: &[(&str, &[&str], i32, &str)] = &[
+    (
+        "non_numeric.csv",
+        &[],
+        3,
+        "non_numeric.csv:2:2: \"abc\" is not a number",
+    ),
+    (
+        "ragged.csv",
+        &[],
+        3,
+        "ragged.csv:2: this row has 3 columns but the first row has 2",
+    ),
+    (
+        "ragged_after_header.csv",
+        &[],
+        3,
+        ":3: this row has 3 columns but the header has 2",
+    ),
+    (
+        "nan.csv",
+        &[],
+        3,
+        "nan.csv:2:1: \"NaN\" is a missing or non-finite value",
+    ),
+    (
+        "infinity.csv",
+        &[],
+        3,
+        "infinity.csv:2:2: \"inf\" is a missing or non-finite value",
+    ),
+    (
+        "empty_cell.csv",
+        &[],
+        3,
+        "empty_cell.csv:2:2: an empty cell is a missing",
+    ),
+    ("empty.csv", &[], 3, "the file is empty"),
+    (
+        "header_only.csv",
+        &[],
+        3,
+        "the file has a header but no data rows",
+    ),
+    (
+        "blank_line.csv",
+        &[],
+        3,
+        "blank_line.csv:2: blank line inside the data",
+    ),
+    ("not_text.png", &[], 3, "this is not a text file"),
+    (
+        "utf16.csv",
+        &[],
+        3,
+        "utf16.csv:1: this is UTF-16 text: save it as UTF-8",
+    ),
+    (
+        "does_not_exist.csv",
+        &[],
+        3,
+        "does_not_exist.csv: cannot read",
+    ),
+    (
+        "accelerometer_export.csv",
+        &[],
+        3,
+        "accelerometer_export.csv:2:1: \"1970-01-01 00:04:40.000\" is not a number (column \"timestamp\"); if it is each row's time, use --time-column timestamp; to leave the column out, --ignore-columns timestamp",
+    ),
+    (
+        "recording_column.csv",
+        &[],
+        3,
+        "recording_column.csv:2:1: \"walk\" is not a number (column \"recording\"); if it names each row's recording, use --sequence-column recording",
+    ),
+    (
+        "trailing_comma_header.csv",
+        &[],
+        3,
+        "trailing_comma_header.csv:1:3: the header ends with an empty name: is there a comma at the end of line 1?",
+    ),
+    (
+        "duplicate_header.csv",
+        &[],
+        3,
+        "duplicate_header.csv:1:3: the header names two columns \"a\" (columns 1 and 3)",
+    ),
+    (
+        "decimal_comma.csv",
+        &[],
+        3,
+        "decimal commas are not read as numbers",
+    ),
+    (
+        "bad_time.csv",
+        &["--time-column", "when"],
+        3,
+        "bad_time.csv:3:1: \"noon\" in the time column \"when\" is neither a number nor an ISO-8601 time",
+    ),
+    (
+        "two_columns.csv",
+        &["--time-column", "ts"],
+        3,
+        "two_columns.csv:1: --time-column \"ts\": the header has no column named so (columns: a, b)",
+    ),
+    (
+        "two_columns.csv",
+        &["--columns", "a,a"],
+        3,
+        "--columns names column \"a\" twice",
+    ),
+    (
+        "header_and_two_rows.csv",
+        &[],
+        2,
+        "invalid parameter beta = auto: estimating the switching penalty needs at least 3 rows, and the data has 2",
+    ),
+    (
+        "header_and_two_rows.csv",
+        &["--window", "2", "--beta", "5"],
+        2,
+        "invalid parameter window = 2: 2 rows leave 1 full window of 2 rows, fewer than the 2 states; the largest window that leaves 2 is 1",
+    ),
+];
+
 #[test]
-fn bad_files_get_a_clear_message_and_exit_code_3() {
+fn bad_files_get_a_clear_message_and_their_exit_code() {
     let bad = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad");
-    let cases = [
-        (
-            "non_numeric.csv",
-            "non_numeric.csv:2:2: \"abc\" is not a number",
-        ),
-        (
-            "ragged.csv",
-            "ragged.csv:2: this row has 3 columns but the first row has 2",
-        ),
-        ("ragged_after_header.csv", ":3: this row has 3 columns"),
-        (
-            "nan.csv",
-            "nan.csv:2:1: \"NaN\" is a missing or non-finite value",
-        ),
-        (
-            "infinity.csv",
-            "infinity.csv:2:2: \"inf\" is a missing or non-finite value",
-        ),
-        (
-            "empty_cell.csv",
-            "empty_cell.csv:2:2: an empty cell is a missing",
-        ),
-        ("empty.csv", "the file is empty"),
-        ("header_only.csv", "the file has a header but no data rows"),
-        (
-            "blank_line.csv",
-            "blank_line.csv:2: blank line inside the data",
-        ),
-        ("not_text.png", "this is not a text file"),
-        ("does_not_exist.csv", "does_not_exist.csv: cannot read"),
-    ];
+    let readme = std::fs::read_to_string(bad.join("README.md")).unwrap();
     let out = tmp("bad");
-    for (file, expected) in cases {
+    for &(file, args, code, expected) in BAD {
+        assert!(
+            readme.contains(file),
+            "{file} is listed in tests/bad/README.md"
+        );
         let o = run(casc()
             .arg("fit")
             .arg(bad.join(file))
-            .args(["--states", "2", "--out"])
+            .args(["--states", "2"])
+            .args(args)
+            .arg("--out")
             .arg(&out));
-        assert_eq!(o.status.code(), Some(3), "{file}: {}", stderr(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(code),
+            "{file} {args:?}: {}",
+            stderr(&o)
+        );
         let e = stderr(&o);
         assert!(
             e.contains(expected),
-            "{file}: expected {expected:?} in {e:?}"
+            "{file} {args:?}: expected {expected:?} in {e:?}"
         );
         assert_eq!(
             e.trim().lines().count(),
@@ -206,6 +314,24 @@ fn bad_files_get_a_clear_message_and_exit_code_3() {
         );
         assert!(!e.contains("panicked"), "{file}: {e}");
     }
+    std::fs::remove_dir_all(&out).ok();
+}
+
+#[test]
+fn two_rows_with_a_given_penalty_fit_without_panicking() {
+    let bad = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad");
+    let out = tmp("two-rows");
+    let o = run(casc()
+        .arg("fit")
+        .arg(bad.join("header_and_two_rows.csv"))
+        .args(["--states", "2", "--beta", "5", "-q", "--out"])
+        .arg(&out));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert!(
+        matches!(o.status.code(), Some(0 | 2 | 3 | 4)),
+        "{}",
+        stderr(&o)
+    );
     std::fs::remove_dir_all(&out).ok();
 }
 
@@ -299,7 +425,7 @@ fn predict_reproduces_the_fit_and_stream_equals_batch() {
     assert!(child.status.success(), "{}", stderr(&child));
     let batch = std::fs::read_to_string(plain.join("assignments.csv")).unwrap();
     let streamed = String::from_utf8(std::mem::take(&mut child.stdout)).unwrap();
-    assert_eq!(streamed, batch.strip_prefix("t,state\n").unwrap());
+    assert_eq!(streamed, batch, "a `t,state` header, then the batch rows");
     // With a forced lag every timestep is still labelled once, in order.
     let lagged = casc()
         .arg("predict")
@@ -315,9 +441,10 @@ fn predict_reproduces_the_fit_and_stream_equals_batch() {
         .lines()
         .map(String::from)
         .collect();
-    assert_eq!(lines.len(), 1500);
+    assert_eq!(lines.len(), 1 + 1500);
+    assert_eq!(lines[0], "t,state");
     assert!(
-        lines
+        lines[1..]
             .iter()
             .enumerate()
             .all(|(i, l)| l.starts_with(&format!("{i},")))
@@ -395,5 +522,463 @@ fn two_recordings_never_share_a_segment() {
     }
     assert_eq!(covered["a"], 700);
     assert_eq!(covered["b"], 800);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `data` (generated, no header) with a header `s0..s4` and its columns in `order`.
+fn with_header(data: &Path, order: &[usize], out: &Path) {
+    let text = std::fs::read_to_string(data).unwrap();
+    let mut lines = vec![
+        order
+            .iter()
+            .map(|j| format!("s{j}"))
+            .collect::<Vec<_>>()
+            .join(","),
+    ];
+    for l in text.lines() {
+        let cells: Vec<&str> = l.split(',').collect();
+        lines.push(
+            order
+                .iter()
+                .map(|&j| cells[j])
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+    }
+    std::fs::write(out, lines.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn predict_matches_columns_by_name() {
+    let dir = tmp("columns");
+    let data = generated(&dir.join("data"));
+    let named = dir.join("named.csv");
+    with_header(&data, &[0, 1, 2, 3, 4], &named);
+    let fit = dir.join("fit");
+    let o = run(casc()
+        .arg("fit")
+        .arg(&named)
+        .args(["--states", "10", "--no-motifs", "-q", "--out"])
+        .arg(&fit));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let model = fit.join("model.casc");
+    let predict = |input: &Path, out: &str, extra: &[&str]| {
+        run(casc()
+            .arg("predict")
+            .arg(&model)
+            .arg(input)
+            .args(extra)
+            .arg("--out")
+            .arg(dir.join(out)))
+    };
+    let assignments =
+        |out: &str| std::fs::read_to_string(dir.join(out).join("assignments.csv")).unwrap();
+    let o = predict(&named, "same", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The same columns reversed: reordered by name, the same states.
+    let reversed = dir.join("reversed.csv");
+    with_header(&data, &[4, 3, 2, 1, 0], &reversed);
+    let o = predict(&reversed, "reversed", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("matched to the model's sensors by name"));
+    assert_eq!(assignments("reversed"), assignments("same"));
+    // Without a header: taken in order, with a warning.
+    let o = predict(&data, "headerless", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: the data has no header"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(assignments("headerless"), assignments("same"));
+    // A missing and an extra column: refused, listing them.
+    let renamed = dir.join("renamed.csv");
+    let text = std::fs::read_to_string(&named)
+        .unwrap()
+        .replacen("s4", "speed", 1);
+    std::fs::write(&renamed, text).unwrap();
+    let o = predict(&renamed, "renamed", &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("missing \"s4\"")
+            && e.contains("not in the model \"speed\"")
+            && e.contains("--columns"),
+        "{e}"
+    );
+    // --columns picks and orders them.
+    let o = predict(&renamed, "picked", &["--columns", "s0,s1,s2,s3,speed"]);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "speed is still not s4: {}",
+        stderr(&o)
+    );
+    // The stream: the same matching through its header.
+    let stream = |input: &Path| {
+        casc()
+            .arg("predict")
+            .arg(&model)
+            .arg("--stream")
+            .stdin(std::process::Stdio::from(
+                std::fs::File::open(input).unwrap(),
+            ))
+            .output()
+            .unwrap()
+    };
+    let a = stream(&named);
+    let b = stream(&reversed);
+    assert!(a.status.success() && b.status.success(), "{}", stderr(&b));
+    assert_eq!(a.stdout, b.stdout);
+    assert_eq!(String::from_utf8(a.stdout).unwrap(), assignments("same"));
+    let c = stream(&renamed);
+    assert_eq!(c.status.code(), Some(3));
+    assert!(
+        stderr(&c).contains("not in the model \"speed\""),
+        "{}",
+        stderr(&c)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn dropped_rows_keep_their_numbers_and_times_are_carried() {
+    let dir = tmp("drop");
+    let data = generated(&dir.join("data"));
+    let text = std::fs::read_to_string(&data).unwrap();
+    // A time column, and rows 3 and 7 with a gap.
+    let mut lines = vec!["ts;a;b;c;d;e".to_string()];
+    for (i, l) in text.lines().enumerate() {
+        let mut cells: Vec<String> = l.split(',').map(String::from).collect();
+        if i == 3 || i == 7 {
+            cells[2] = String::new();
+        }
+        lines.push(format!(
+            "2024-05-01T00:{:02}:{:02};{}",
+            i / 60 % 60,
+            i % 60,
+            cells.join(";")
+        ));
+    }
+    let input = dir.join("gaps.csv");
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let out = dir.join("out");
+    let o = run(casc()
+        .arg("fit")
+        .arg(&input)
+        .args([
+            "--states",
+            "5",
+            "--no-motifs",
+            "--missing",
+            "drop",
+            "--time-column",
+            "ts",
+            "-q",
+            "--out",
+        ])
+        .arg(&out));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let a = std::fs::read_to_string(out.join("assignments.csv")).unwrap();
+    let rows: Vec<&str> = a.lines().collect();
+    assert_eq!(rows.len(), 1 + 1500 - 2);
+    assert!(rows[0] == "t,ts,state", "{}", rows[0]);
+    let t: Vec<usize> = rows[1..]
+        .iter()
+        .map(|r| r.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(
+        &t[..8],
+        &[0, 1, 2, 4, 5, 6, 8, 9],
+        "rows 3 and 7 dropped, the others keep their number"
+    );
+    assert!(rows[4].starts_with("4,2024-05-01T00:00:04,"), "{}", rows[4]);
+    let s = std::fs::read_to_string(out.join("segments.csv")).unwrap();
+    assert!(
+        s.starts_with("start,end,start_ts,end_ts,state,motif\n0,"),
+        "{s}"
+    );
+    // The report reads the data again the same way.
+    let o = run(casc().arg("report").arg(&out));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(!html.contains("class=\"note\""), "the data was read again");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_output_folder_is_checked_before_any_work() {
+    let dir = tmp("out-check");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    // The data does not even exist: the folder is checked first.
+    let o = run(casc()
+        .args(["fit", "does-not-exist.csv", "--states", "2", "--out"])
+        .arg(&file));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--out: ") && stderr(&o).contains("this is a file, not a folder"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(casc()
+        .args([
+            "generate",
+            "--macro-segments",
+            "2",
+            "--noise",
+            "0.1",
+            "--out",
+        ])
+        .arg(file.join("sub")));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_closed_standard_output_ends_quietly() {
+    let dir = tmp("pipe");
+    let data = generated(&dir.join("data"));
+    let truth = dir.join("data/truth.csv");
+    // A long output to a reader that has gone: `casc score A B | head -0`.
+    let mut long = String::new();
+    for i in 0..200_000 {
+        long.push_str(&format!("{}\n", i % 3));
+    }
+    let many = dir.join("many.csv");
+    std::fs::write(&many, &long).unwrap();
+    for args in [
+        vec![
+            "score".into(),
+            many.display().to_string(),
+            many.display().to_string(),
+            "--json".into(),
+        ],
+        vec![
+            "score".into(),
+            truth.display().to_string(),
+            truth.display().to_string(),
+        ],
+        vec![
+            "generate".into(),
+            "--macro-segments".into(),
+            "2".into(),
+            "--noise".into(),
+            "0.1".into(),
+            "--out".into(),
+            dir.join("g").display().to_string(),
+        ],
+    ] {
+        let mut child = casc()
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).is_empty(), "{args:?}: {}", stderr(&o));
+    }
+    assert!(data.exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn fit_reads_standard_input_and_threads_are_a_flag() {
+    let dir = tmp("stdin");
+    let data = generated(&dir.join("data"));
+    let from_file = dir.join("file");
+    let o = run(casc()
+        .arg("fit")
+        .arg(&data)
+        .args([
+            "--states",
+            "4",
+            "--no-motifs",
+            "--beta",
+            "10",
+            "-q",
+            "--threads",
+            "1",
+            "--out",
+        ])
+        .arg(&from_file));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let from_stdin = dir.join("stdin");
+    let o = casc()
+        .args([
+            "fit",
+            "-",
+            "--states",
+            "4",
+            "--no-motifs",
+            "--beta",
+            "10",
+            "-q",
+            "--threads",
+            "2",
+            "--out",
+        ])
+        .arg(&from_stdin)
+        .stdin(std::process::Stdio::from(
+            std::fs::File::open(&data).unwrap(),
+        ))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(from_file.join("assignments.csv")).unwrap(),
+        std::fs::read(from_stdin.join("assignments.csv")).unwrap()
+    );
+    let o = run(casc()
+        .args(["fit", "-", "-", "--states", "2", "--out"])
+        .arg(dir.join("x")));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = run(casc().args(["--threads", "0", "inspect", "x"]));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn score_reads_text_labels() {
+    let dir = tmp("score");
+    let truth = dir.join("truth.csv");
+    let pred = dir.join("pred.csv");
+    std::fs::write(&truth, "activity\nwalk\nwalk\nrun\nrun\nrun\nidle\n").unwrap();
+    std::fs::write(&pred, "t,state\n0,2\n1,2\n2,0\n3,0\n4,0\n5,1\n").unwrap();
+    let o = run(casc().arg("score").arg(&truth).arg(&pred));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("accuracy      1.0000"), "{out}");
+    assert!(out.contains("walk"), "names in the table: {out}");
+    let o = run(casc().arg("score").arg(&truth).arg(&pred).arg("--json"));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["true_names"], serde_json::json!(["idle", "run", "walk"]));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn stream_options_are_honoured_or_refused() {
+    let dir = tmp("stream-opts");
+    let data = generated(&dir.join("data"));
+    let fit = dir.join("fit");
+    assert!(
+        run(casc()
+            .arg("fit")
+            .arg(&data)
+            .args([
+                "--states",
+                "4",
+                "--no-motifs",
+                "--beta",
+                "10",
+                "-q",
+                "--out"
+            ])
+            .arg(&fit))
+        .status
+        .success()
+    );
+    let model = fit.join("model.casc");
+    let o = run(casc()
+        .arg("predict")
+        .arg(&model)
+        .args(["--stream", "--out"])
+        .arg(dir.join("o")));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "--out with --stream: {}",
+        stderr(&o)
+    );
+    // --missing ffill on a stream gives the batch prediction with the same policy.
+    let text = std::fs::read_to_string(&data).unwrap();
+    let mut gappy_text = String::new();
+    for (i, l) in text.lines().enumerate() {
+        let mut cells: Vec<&str> = l.split(',').collect();
+        if i % 97 == 5 {
+            cells[1] = "";
+        }
+        gappy_text.push_str(&cells.join(";"));
+        gappy_text.push('\n');
+    }
+    let input = dir.join("gappy.csv");
+    std::fs::write(&input, &gappy_text).unwrap();
+    let o = run(casc()
+        .arg("predict")
+        .arg(&model)
+        .arg(&input)
+        .args(["--missing", "ffill", "-q", "--out"])
+        .arg(dir.join("batch")));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = casc()
+        .arg("predict")
+        .arg(&model)
+        .args(["--stream", "--missing", "ffill"])
+        .stdin(std::process::Stdio::from(
+            std::fs::File::open(&input).unwrap(),
+        ))
+        .output()
+        .unwrap();
+    assert!(s.status.success(), "{}", stderr(&s));
+    assert_eq!(
+        String::from_utf8(s.stdout).unwrap(),
+        std::fs::read_to_string(dir.join("batch/assignments.csv")).unwrap()
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn report_works_on_a_prediction_folder() {
+    let dir = tmp("report-predict");
+    let data = generated(&dir.join("data"));
+    let fit = dir.join("fit");
+    assert!(
+        run(casc()
+            .arg("fit")
+            .arg(&data)
+            .args([
+                "--states",
+                "4",
+                "--no-motifs",
+                "--beta",
+                "10",
+                "-q",
+                "--out"
+            ])
+            .arg(&fit))
+        .status
+        .success()
+    );
+    let pred = dir.join("pred");
+    assert!(
+        run(casc()
+            .arg("predict")
+            .arg(fit.join("model.casc"))
+            .arg(&data)
+            .arg("-q")
+            .arg("--out")
+            .arg(&pred))
+        .status
+        .success()
+    );
+    let o = run(casc().arg("report").arg(&pred).args([
+        "--detail",
+        "100,900",
+        "--detail-length",
+        "200",
+    ]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(pred.join("report.html")).unwrap();
+    assert!(
+        html.contains("The states of the model this folder applied"),
+        "states from the model"
+    );
+    assert!(
+        html.contains("Detail: timesteps 100 to 299")
+            && html.contains("Detail: timesteps 900 to 1099")
+    );
+    assert_eq!(html.matches("class=\"data profile\"").count(), 4);
     std::fs::remove_dir_all(&dir).ok();
 }

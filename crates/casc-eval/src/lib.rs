@@ -27,7 +27,7 @@ pub mod synth;
 
 pub use error::EvalError;
 pub use metrics::{adjusted_mutual_info, adjusted_rand, covering, normalized_mutual_info};
-pub use score::{Score, hungarian_max, read_labels, read_mask, score};
+pub use score::{Labels, Score, hungarian_max, read_labels, read_mask, read_named_labels, score};
 pub use synth::{Segment, SynthData, SynthParams, generate};
 
 /// The README's example, compiled and run as a doctest.

@@ -153,6 +153,25 @@ pub struct Score {
     pub per_state_f1: Vec<f64>,
     /// Number of timesteps per true label.
     pub support: Vec<usize>,
+    /// The names of the true labels `0..`, when the truth had text labels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub true_names: Option<Vec<String>>,
+    /// The names of the predicted labels `0..`, when the prediction had text labels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pred_names: Option<Vec<String>>,
+}
+
+impl Score {
+    /// The same score with the names of text labels ([`Labels::names`]), for display.
+    pub fn with_names(
+        mut self,
+        true_names: Option<Vec<String>>,
+        pred_names: Option<Vec<String>>,
+    ) -> Self {
+        self.true_names = true_names;
+        self.pred_names = pred_names;
+        self
+    }
 }
 
 /// Per-true-state F1 and the support-weighted mean, for confusion `conf[true][pred]`
@@ -286,6 +305,8 @@ pub fn score(
         confusion,
         per_state_f1,
         support,
+        true_names: None,
+        pred_names: None,
     })
 }
 
@@ -302,20 +323,43 @@ impl fmt::Display for Score {
         writeln!(f, "AMI           {:.4}", self.ami)?;
         writeln!(f, "NMI           {:.4}", self.nmi)?;
         writeln!(f, "ARI           {:.4}", self.ari)?;
-        writeln!(f, "true  pred  support      F1")?;
+        let name = |names: &Option<Vec<String>>, i: usize| {
+            names
+                .as_ref()
+                .and_then(|n| n.get(i).cloned())
+                .unwrap_or_else(|| i.to_string())
+        };
+        let tw = (0..self.per_state_f1.len())
+            .map(|j| name(&self.true_names, j).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(4);
+        let pw = self
+            .mapping
+            .iter()
+            .map(|(p, _)| name(&self.pred_names, *p).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(4);
+        writeln!(f, "{:>tw$}  {:>pw$}  support      F1", "true", "pred")?;
         for (j, f1) in self.per_state_f1.iter().enumerate() {
             let pred = self
                 .mapping
                 .iter()
                 .find(|(_, t)| *t == Some(j))
-                .map_or_else(|| "-".to_string(), |(p, _)| p.to_string());
-            writeln!(f, "{j:>4}  {pred:>4}  {:>7}  {f1:.4}", self.support[j])?;
+                .map_or_else(|| "-".to_string(), |(p, _)| name(&self.pred_names, *p));
+            writeln!(
+                f,
+                "{:>tw$}  {pred:>pw$}  {:>7}  {f1:.4}",
+                name(&self.true_names, j),
+                self.support[j]
+            )?;
         }
         let unmatched: Vec<String> = self
             .mapping
             .iter()
             .filter(|(p, t)| t.is_none() && self.confusion.iter().any(|row| row[*p] > 0))
-            .map(|(p, _)| p.to_string())
+            .map(|(p, _)| name(&self.pred_names, *p))
             .collect();
         if !unmatched.is_empty() {
             writeln!(f, "unmatched predicted states: {}", unmatched.join(" "))?;
@@ -407,6 +451,105 @@ pub fn read_labels(path: &Path) -> Result<Vec<usize>, EvalError> {
     })
 }
 
+/// Labels read from a file: each timestep's label id and, when the labels are text, the names
+/// of the ids.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Labels {
+    /// One id per timestep.
+    pub ids: Vec<usize>,
+    /// With text labels, the name of each id (sorted, so that `ids` do not depend on the
+    /// order the labels first appear in); `None` when every label is a non-negative integer
+    /// (the ids are then the labels).
+    pub names: Option<Vec<String>>,
+}
+
+/// Reads labels that may be text (`Walking`, `idle`) as well as integers: one per line, or a
+/// CSV with a header whose last column is the label. When every label is a non-negative
+/// integer they are the ids, as [`read_labels`] reads them; otherwise each distinct text gets
+/// an id by sorted order. The first line is a header when its label does not look like a
+/// number and either every other label is an integer, or it appears on no other line.
+pub fn read_named_labels(path: &Path) -> Result<Labels, EvalError> {
+    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let err = |line: usize, column: usize, message: String| EvalError::Parse {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    };
+    let mut lines: Vec<&str> = text
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
+    while lines.last().is_some_and(|l| l.trim().is_empty()) {
+        lines.pop();
+    }
+    if let Some(first) = lines.first_mut() {
+        *first = first.strip_prefix('\u{feff}').unwrap_or(first);
+    }
+    let last_field = |line: &str| line.rsplit(',').next().unwrap_or("").trim().to_string();
+    let integer = |s: &str| -> Option<usize> {
+        s.parse::<usize>().ok().or_else(|| match s.parse::<f64>() {
+            Ok(v) if v >= 0.0 && v.fract() == 0.0 && v < 9.0e15 => Some(v as usize),
+            _ => None,
+        })
+    };
+    let values: Vec<String> = lines.iter().map(|l| last_field(l)).collect();
+    let header = match values.first() {
+        Some(first) if !first.is_empty() && integer(first).is_none() => {
+            let looks_numeric = first.parse::<f64>().is_ok();
+            let rest = &values[1..];
+            !looks_numeric && (rest.iter().all(|v| integer(v).is_some()) || !rest.contains(first))
+        }
+        _ => false,
+    };
+    let width = header.then(|| lines[0].split(',').count());
+    let start = usize::from(header);
+    for (i, line) in lines.iter().enumerate().skip(start) {
+        if line.trim().is_empty() {
+            return Err(err(
+                i + 1,
+                1,
+                "blank line before the end of the file".into(),
+            ));
+        }
+        let fields = line.split(',').count();
+        if let Some(c) = width
+            && fields != c
+        {
+            return Err(err(
+                i + 1,
+                fields.min(c) + 1,
+                format!("expected {c} columns as in the header, found {fields}"),
+            ));
+        }
+        if values[i].is_empty() {
+            return Err(err(i + 1, fields, "empty label".into()));
+        }
+    }
+    let values = &values[start..];
+    if let Some(ids) = values
+        .iter()
+        .map(|v| integer(v))
+        .collect::<Option<Vec<usize>>>()
+    {
+        return Ok(Labels { ids, names: None });
+    }
+    let mut names: Vec<String> = values.to_vec();
+    names.sort();
+    names.dedup();
+    let ids = values
+        .iter()
+        .map(|v| names.binary_search(v).unwrap_or(0))
+        .collect();
+    Ok(Labels {
+        ids,
+        names: Some(names),
+    })
+}
+
 /// Reads a mask: `0`/`1` (or `true`/`false`) per line, or a CSV with a header
 /// whose last column is the mask. Same conventions as [`read_labels`].
 pub fn read_mask(path: &Path) -> Result<Vec<bool>, EvalError> {
@@ -419,4 +562,48 @@ pub fn read_mask(path: &Path) -> Result<Vec<bool>, EvalError> {
             _ => Err(format!("expected 0 or 1, found `{s}`")),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, text: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("casc-eval-labels-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn text_labels_get_ids_by_sorted_name() {
+        let l = read_named_labels(&file("a.csv", "activity\nwalk\nrun\nwalk\n")).unwrap();
+        assert_eq!(l.ids, vec![1, 0, 1]);
+        assert_eq!(l.names, Some(vec!["run".to_string(), "walk".to_string()]));
+        // A first label that comes back is data, not a header.
+        let l = read_named_labels(&file("b.csv", "walk\nrun\nwalk\n")).unwrap();
+        assert_eq!(l.ids, vec![1, 0, 1]);
+        // Integers stay the ids, with or without a header.
+        let l = read_named_labels(&file("c.csv", "t,state\n0,3\n1,1\n")).unwrap();
+        assert_eq!((l.ids, l.names), (vec![3, 1], None));
+        let l = read_named_labels(&file("d.csv", "\u{feff}2\n0\n")).unwrap();
+        assert_eq!(l.ids, vec![2, 0]);
+        let l = read_named_labels(&file("e.csv", "t,activity\n0,walk\n1,run\n")).unwrap();
+        assert_eq!(l.names.unwrap(), vec!["run", "walk"]);
+        let e = read_named_labels(&file("f.csv", "t,state\n0,walk\n1\n")).unwrap_err();
+        assert!(matches!(e, EvalError::Parse { line: 3, .. }), "{e}");
+        let e = read_named_labels(&file("g.csv", "a\n\nb\n")).unwrap_err();
+        assert!(matches!(e, EvalError::Parse { line: 2, .. }), "{e}");
+    }
+
+    #[test]
+    fn names_show_in_the_table() {
+        let s = score(&[0, 0, 1], &[1, 1, 0], None)
+            .unwrap()
+            .with_names(Some(vec!["idle".into(), "walking".into()]), None);
+        let text = s.to_string();
+        assert!(text.contains("   idle     1        2  1.0000"), "{text}");
+        assert!(text.contains("walking     0        1  1.0000"), "{text}");
+    }
 }

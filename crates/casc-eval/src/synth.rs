@@ -13,7 +13,9 @@
 //!   transpose below); finally `(0.1 + |lambda_min|) I` is added.
 //! * Macro-segments: `garbage_per_macro` segments of uniformly random states in
 //!   `0..n_states`, then one segment per state of `motif`; every segment is
-//!   `segment_len` steps long.
+//!   `segment_len` steps long. With `plant_motif` off, the motif's segments are
+//!   uniformly random too (a stream without a motif by construction, of the same
+//!   length and layout; the motif mask is all zeros).
 //! * Noise: each segment, with probability `noise`, draws from the Gaussian whose
 //!   mean and (window) covariance are `(1 - delta)` times its own plus `delta`
 //!   times those of a state drawn uniformly from `0..min(5, n_states)` (possibly
@@ -75,6 +77,22 @@ pub struct SynthParams {
     pub density: f64,
     /// Seed of all random streams.
     pub seed: u64,
+    /// Whether the motif is planted (default true). When false, every segment of every
+    /// macro-segment gets a uniformly random state: a stream with no motif by construction,
+    /// for measuring false discoveries. Written to `params.json` only when false, so the
+    /// parameters (and the output) of a stream with the motif are unchanged.
+    #[serde(default = "planted", skip_serializing_if = "is_planted")]
+    pub plant_motif: bool,
+}
+
+/// Serde default of [`SynthParams::plant_motif`].
+fn planted() -> bool {
+    true
+}
+
+/// Whether `plant_motif` has its default value (then it is not serialised).
+fn is_planted(on: &bool) -> bool {
+    *on
 }
 
 impl SynthParams {
@@ -94,6 +112,7 @@ impl SynthParams {
             motif: vec![6, 7, 8, 9],
             density: 0.2,
             seed,
+            plant_motif: true,
         }
     }
 
@@ -494,7 +513,7 @@ pub fn generate(params: &SynthParams) -> Result<SynthData, EvalError> {
     let mut start = 0;
     for _ in 0..params.macro_segments {
         for j in 0..per_macro {
-            let (state, in_motif) = if j < params.garbage_per_macro {
+            let (state, in_motif) = if j < params.garbage_per_macro || !params.plant_motif {
                 (rng.random_range(0..k_states), false)
             } else {
                 (params.motif[j - params.garbage_per_macro], true)

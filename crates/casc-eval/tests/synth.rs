@@ -356,3 +356,41 @@ fn write_dir_writes_three_files() {
     assert_eq!((truth, mask), (d.truth.clone(), d.motif_mask.clone()));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn without_the_motif_every_segment_is_random() {
+    let with = small(300, 0.2, 5);
+    let mut without = with.clone();
+    without.plant_motif = false;
+    // The default is not written, so existing params.json files keep their bytes.
+    assert!(!with.to_json().contains("plant_motif"));
+    assert!(without.to_json().contains("\"plant_motif\": false"));
+    assert_eq!(SynthParams::from_json(&without.to_json()).unwrap(), without);
+    let (a, b) = (generate(&with).unwrap(), generate(&without).unwrap());
+    assert_eq!(a.precisions, b.precisions, "the states do not change");
+    assert_eq!(
+        (a.n_steps(), b.segments.len()),
+        (b.n_steps(), a.segments.len())
+    );
+    assert!(b.motif_mask.iter().all(|&m| !m) && b.segments.iter().all(|s| !s.in_motif));
+    // Every slot of the macro-segment, including the motif's, draws uniformly from all states.
+    let per_macro = with.garbage_per_macro + with.motif.len();
+    for slot in [0, per_macro - 1] {
+        let mut counts = [0usize; 10];
+        for s in b.segments.iter().skip(slot).step_by(per_macro) {
+            counts[s.state] += 1;
+        }
+        assert!(
+            counts.iter().all(|&c| (10..=55).contains(&c)),
+            "slot {slot}: {counts:?}"
+        );
+    }
+    // With the motif, the last slot is always the motif's last state.
+    assert!(
+        a.segments
+            .iter()
+            .skip(per_macro - 1)
+            .step_by(per_macro)
+            .all(|s| s.state == 9 && s.in_motif)
+    );
+}

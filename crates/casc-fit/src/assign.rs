@@ -8,16 +8,19 @@ use std::ops::Range;
 use casc_segment::StateScorer;
 
 /// The costs of every timestep of `x` (row-major, `n` sensors) under every state, recording by
-/// recording (row-major `T x K`): no window spans a boundary and each recording's last `w - 1`
-/// steps get the marginal of the window.
+/// recording (row-major `T x K`): no window spans a boundary. Window costs score timestep `t`
+/// by the window that starts at `t` (a recording's last `w - 1` steps by its marginal);
+/// `conditional` costs score it given the `w - 1` steps before it (the first `w - 1` given
+/// those there are).
 pub(crate) fn costs(
     x: &[f64],
     n: usize,
     ranges: &[Range<usize>],
     scorers: &[StateScorer],
+    conditional: bool,
 ) -> Vec<f64> {
     let mut out = vec![0.0; x.len() / n * scorers.len()];
-    costs_into(x, n, ranges, scorers, &mut out);
+    costs_into(x, n, ranges, scorers, conditional, &mut out);
     out
 }
 
@@ -27,16 +30,17 @@ pub(crate) fn costs_into(
     n: usize,
     ranges: &[Range<usize>],
     scorers: &[StateScorer],
+    conditional: bool,
     out: &mut [f64],
 ) {
     let k = scorers.len();
     for r in ranges {
-        casc_segment::cost_matrix_into(
-            &x[r.start * n..r.end * n],
-            n,
-            scorers,
-            &mut out[r.start * k..r.end * k],
-        );
+        let (xr, or) = (&x[r.start * n..r.end * n], &mut out[r.start * k..r.end * k]);
+        if conditional {
+            casc_segment::conditional_cost_matrix_into(xr, n, scorers, or);
+        } else {
+            casc_segment::cost_matrix_into(xr, n, scorers, or);
+        }
     }
 }
 

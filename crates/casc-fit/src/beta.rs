@@ -58,7 +58,7 @@ pub fn beta_estimate(
                 .count()
         })
         .sum();
-    let p = (switches as f64 / pairs as f64).clamp(1.0 / pairs as f64, 0.5);
+    let p = (switches as f64 / pairs as f64).clamp((1.0 / pairs as f64).min(0.5), 0.5);
     // Per state and sensor mean and standard deviation.
     let mut count = vec![0usize; k];
     let mut sum = vec![0.0; k * n];

@@ -12,6 +12,9 @@ pub struct FitDiagnostics {
     pub beta_estimates: Vec<f64>,
     /// Every split-and-merge proposal tried after phase 1, in order (empty when it is off).
     pub split_merge: Vec<SplitMergeTrial>,
+    /// How the window was chosen from the data (`None` when it was given).
+    #[serde(default)]
+    pub window: Option<crate::window::WindowChoice>,
     /// Whether phase 1 stopped by convergence rather than the iteration cap.
     pub phase1_converged: bool,
     /// Whether phase 2 converged (`None` when it did not run).

@@ -66,6 +66,36 @@ pub(crate) struct Engine<'a> {
     pub(crate) full: Vec<bool>,
     /// The graphical lasso's parameters at each [`Accuracy`].
     pub(crate) glasso: [ValidGlassoParams; 3],
+    /// Whether a state's mean is the same at every position of the window.
+    pub(crate) stationary_mean: bool,
+    /// Whether timestep `t` is scored given the `w - 1` before it (the window that ends at
+    /// `t` is `t`'s), instead of by the window that starts at `t`.
+    pub(crate) conditional: bool,
+}
+
+/// A state's statistics with a stationary mean: each sensor's mean averaged over the `w`
+/// positions of the window, and the covariance about that mean (`S + (m - m')(m - m')^T`),
+/// so that the state does not depend on where a window starts inside a periodic signal, as
+/// its block-Toeplitz precision does not.
+pub(crate) fn stationarise(mean: &mut [f64], cov: &mut Mat<f64>, n: usize) {
+    let d = mean.len();
+    let w = d / n;
+    if w <= 1 {
+        return;
+    }
+    let mut level = vec![0.0; n];
+    for (i, m) in mean.iter().enumerate() {
+        level[i % n] += m / w as f64;
+    }
+    let shift: Vec<f64> = (0..d).map(|i| mean[i] - level[i % n]).collect();
+    for j in 0..d {
+        for i in 0..d {
+            cov[(i, j)] += shift[i] * shift[j];
+        }
+    }
+    for (i, m) in mean.iter_mut().enumerate() {
+        *m = level[i % n];
+    }
 }
 
 /// How exactly an M-step solves each state's graphical lasso. EM with inexact M-steps moves
@@ -118,6 +148,8 @@ impl<'a> Engine<'a> {
                 glasso.loosened(SEARCH_TOLERANCE),
                 glasso.clone(),
             ],
+            stationary_mean: false,
+            conditional: false,
         }
     }
 
@@ -126,11 +158,27 @@ impl<'a> Engine<'a> {
     where
         'a: 'b,
     {
-        Engine::new(x, self.n, self.w, self.k, ranges, &self.glasso[2])
+        let mut e = Engine::new(x, self.n, self.w, self.k, ranges, &self.glasso[2]);
+        e.stationary_mean = self.stationary_mean;
+        e.conditional = self.conditional;
+        e
     }
 
     pub(crate) fn n_windows(&self) -> usize {
         self.full.iter().filter(|f| **f).count()
+    }
+
+    /// The start of the full window whose statistics timestep `t` contributes to its state:
+    /// the window that starts at `t`, or with conditional costs the one that ends at `t`;
+    /// `None` when that window leaves `t`'s recording.
+    #[inline]
+    pub(crate) fn owned(&self, t: usize) -> Option<usize> {
+        if self.conditional {
+            let s = (t + 1).checked_sub(self.w)?;
+            self.full[s].then_some(s)
+        } else {
+            self.full[t].then_some(t)
+        }
     }
 
     pub(crate) fn window(&self, t: usize) -> &[f64] {
@@ -140,14 +188,17 @@ impl<'a> Engine<'a> {
     pub(crate) fn stats(&self, assignment: &[usize]) -> Vec<Option<StateStats>> {
         let mut idx: Vec<Vec<usize>> = vec![Vec::new(); self.k];
         for (t, &s) in assignment.iter().enumerate() {
-            if self.full[t] {
-                idx[s].push(t);
+            if let Some(o) = self.owned(t) {
+                idx[s].push(o);
             }
         }
         idx.par_iter()
             .map(|ts| {
-                let (mean, cov) =
+                let (mut mean, mut cov) =
                     casc_glasso::mean_and_covariance(ts.iter().map(|&t| self.window(t)), self.d)?;
+                if self.stationary_mean {
+                    stationarise(&mut mean, &mut cov, self.n);
+                }
                 Some(StateStats {
                     count: ts.len(),
                     mean,
@@ -189,7 +240,7 @@ impl<'a> Engine<'a> {
                     continue;
                 }
                 let members: Vec<usize> = (0..assignment.len())
-                    .filter(|&t| assignment[t] == donor && self.full[t])
+                    .filter(|&t| assignment[t] == donor && self.owned(t).is_some())
                     .collect();
                 if members.len() < 2 {
                     continue;
@@ -206,14 +257,14 @@ impl<'a> Engine<'a> {
                 let mut m = 0usize;
                 for (t, slot) in (start..end).zip(assignment[start..end].iter_mut()) {
                     let owner = *slot;
-                    if self.full[t] {
+                    if let Some(o) = self.owned(t) {
                         if owner != e && counts[owner] <= 1 {
                             continue;
                         }
                         counts[owner] -= 1;
                         counts[e] += 1;
                         m += 1;
-                        for (a, b) in mean.iter_mut().zip(self.window(t)) {
+                        for (a, b) in mean.iter_mut().zip(self.window(o)) {
                             *a += b;
                         }
                     }
@@ -223,6 +274,15 @@ impl<'a> Engine<'a> {
                     continue;
                 }
                 mean.iter_mut().for_each(|v| *v /= m.max(1) as f64);
+                if self.stationary_mean {
+                    let mut level = vec![0.0; self.n];
+                    for (i, v) in mean.iter().enumerate() {
+                        level[i % self.n] += v / self.w as f64;
+                    }
+                    for (i, v) in mean.iter_mut().enumerate() {
+                        *v = level[i % self.n];
+                    }
+                }
                 let donor_cov = stats[donor]
                     .as_ref()
                     .expect("donor has windows")
@@ -322,6 +382,6 @@ impl<'a> Engine<'a> {
     }
 
     pub(crate) fn costs(&self, scorers: &[StateScorer], out: &mut [f64]) {
-        assign::costs_into(self.x, self.n, &self.ranges, scorers, out);
+        assign::costs_into(self.x, self.n, &self.ranges, scorers, self.conditional, out);
     }
 }

@@ -13,7 +13,7 @@ use crate::model::Model;
 /// The first eight bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"CASCMODL";
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 const HEADER: usize = 8 + 4 + 8 + 4;
 /// Largest payload accepted (guards the decoder against absurd lengths).
 const MAX_PAYLOAD: u64 = 1 << 32;
@@ -37,6 +37,27 @@ pub fn crc32(bytes: &[u8]) -> u32 {
         crc = table[((crc ^ b as u32) & 0xFF) as usize] ^ (crc >> 8);
     }
     !crc
+}
+
+/// Decodes a model from `payload`, letting the decoder claim (allocate) at most what a model
+/// of that many bytes can hold: a length field that a damaged or crafted file inflates is
+/// refused before anything is allocated. A decoded value takes at most 8 bytes per encoded
+/// byte (a one-byte integer becomes a `usize`); the tiers are powers of two above that.
+fn decode_bounded(payload: &[u8]) -> Result<(Model, usize), bincode::error::DecodeError> {
+    fn with<const LIMIT: usize>(
+        payload: &[u8],
+    ) -> Result<(Model, usize), bincode::error::DecodeError> {
+        let config = bincode::config::standard().with_limit::<LIMIT>();
+        bincode::serde::decode_from_slice(payload, config)
+    }
+    let need = payload.len().saturating_mul(8).saturating_add(1 << 16);
+    match need {
+        n if n <= 1 << 20 => with::<{ 1 << 20 }>(payload),
+        n if n <= 1 << 24 => with::<{ 1 << 24 }>(payload),
+        n if n <= 1 << 28 => with::<{ 1 << 28 }>(payload),
+        n if n <= 1 << 32 => with::<{ 1 << 32 }>(payload),
+        _ => with::<{ 1 << 35 }>(payload),
+    }
 }
 
 impl Model {
@@ -98,8 +119,7 @@ impl Model {
         if crc32(payload) != crc {
             return Err(Corrupted("the checksum does not match the contents".into()));
         }
-        let config = bincode::config::standard().with_limit::<{ 1 << 32 }>();
-        let (model, used): (Model, usize) = bincode::serde::decode_from_slice(payload, config)
+        let (model, used) = decode_bounded(payload)
             .map_err(|e| Corrupted(format!("cannot decode the model ({e})")))?;
         if used != payload.len() {
             return Err(Corrupted("the model does not fill its payload".into()));
@@ -111,14 +131,22 @@ impl Model {
     /// Checks the model's internal consistency (sizes, finiteness, state ids of motifs, the
     /// parameters against the states); `Err` says what does not fit.
     pub fn validate(&self) -> Result<(), String> {
-        let d = self.n_sensors * self.window;
         if self.n_sensors == 0 || self.window == 0 || self.states.is_empty() {
             return Err("no sensors, window or states".into());
         }
+        let d = self
+            .n_sensors
+            .checked_mul(self.window)
+            .filter(|d| d.checked_mul(*d).is_some())
+            .ok_or("the window and the number of sensors are too large")?;
         if self.sensor_names.len() != self.n_sensors {
             return Err("sensor names do not match the number of sensors".into());
         }
-        if self.params.window() != self.window || self.params.n_states() != self.states.len() {
+        let window_fits = match self.params.window() {
+            crate::params::Window::Fixed(w) => w == self.window && self.pool == 1,
+            crate::params::Window::Auto => self.window <= crate::window::MAX_LAGS,
+        };
+        if self.pool == 0 || !window_fits || self.params.n_states() != self.states.len() {
             return Err("the parameters do not match the states".into());
         }
         if let Some(s) = &self.scales

@@ -3,7 +3,7 @@
 //! A leaf of the crate (besides the error type).
 
 use casc_glasso::{GlassoParams, ValidGlassoParams};
-use casc_motif::{MotifParams, ValidMotifParams};
+use casc_motif::{Correction, MotifParams, Null, StageDurations, ValidMotifParams};
 
 use crate::error::{FitError, ParamError};
 
@@ -38,6 +38,50 @@ impl Beta {
     }
 }
 
+/// The window: how many consecutive observations a state's Gaussian spans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Window {
+    /// `w` observations (at least 1), no pooling.
+    Fixed(usize),
+    /// Chosen from the data: a span covering the period (one sensor) or the decorrelation
+    /// time (several), pooled into at most 8 lags (see the method's description).
+    Auto,
+}
+
+impl From<usize> for Window {
+    /// A number is a fixed window.
+    fn from(w: usize) -> Self {
+        Window::Fixed(w)
+    }
+}
+
+/// What a state's mean over the window may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StateMean {
+    /// The same value at every position of the window, per sensor, like the block-Toeplitz
+    /// precision: a window of a periodic signal is scored alike whatever its phase (default).
+    #[default]
+    Stationary,
+    /// A free vector over the window's `n * w` values (the reference's).
+    Free,
+}
+
+/// How a timestep is scored under a state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Costs {
+    /// By the window of `w` observations that starts at it (TICC's cost; each observation
+    /// is counted in `w` windows).
+    #[default]
+    Window,
+    /// Given the `w - 1` observations before it, under the state's Gaussian over windows:
+    /// the costs of a stretch in one state add up to its log-likelihood, each observation
+    /// counted once (an autoregressive HMM's emission).
+    Conditional,
+}
+
 impl From<f64> for Beta {
     /// A number is a fixed penalty.
     fn from(b: f64) -> Self {
@@ -49,7 +93,11 @@ impl From<f64> for Beta {
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FitParams {
     n_states: usize,
-    window: usize,
+    window: Window,
+    #[serde(default)]
+    mean: StateMean,
+    #[serde(default)]
+    costs: Costs,
     lambda: f64,
     beta: Beta,
     max_iters: usize,
@@ -58,6 +106,12 @@ pub struct FitParams {
     motif_min_instances: usize,
     max_motifs: usize,
     motif_iters: usize,
+    #[serde(default)]
+    motif_null: Null,
+    #[serde(default)]
+    motif_correction: Correction,
+    #[serde(default)]
+    stage_durations: StageDurations,
     seed: u64,
     init_restarts: usize,
     standardize: bool,
@@ -69,7 +123,9 @@ impl FitParams {
     pub fn new(n_states: usize) -> Self {
         Self {
             n_states,
-            window: 1,
+            window: Window::Auto,
+            mean: StateMean::Stationary,
+            costs: Costs::Window,
             lambda: 1e-3,
             beta: Beta::estimated(),
             max_iters: 15,
@@ -78,6 +134,9 @@ impl FitParams {
             motif_min_instances: 10,
             max_motifs: 50,
             motif_iters: 10,
+            motif_null: Null::default(),
+            motif_correction: Correction::default(),
+            stage_durations: StageDurations::default(),
             seed: 0,
             init_restarts: 4,
             standardize: false,
@@ -85,9 +144,22 @@ impl FitParams {
         }
     }
 
-    /// Window length `w` (consecutive observations per stacked window). Default 1.
-    pub fn window(mut self, w: usize) -> Self {
-        self.window = w;
+    /// The window: a number `w` (consecutive observations per stacked window), or
+    /// [`Window::Auto`] (chosen from the data, the default). A window of 1 is the CASC
+    /// paper's setting.
+    pub fn window(mut self, w: impl Into<Window>) -> Self {
+        self.window = w.into();
+        self
+    }
+    /// What a state's mean over the window may be. Default [`StateMean::Stationary`];
+    /// [`StateMean::Free`] is the reference's (no difference with a window of 1).
+    pub fn mean(mut self, mean: StateMean) -> Self {
+        self.mean = mean;
+        self
+    }
+    /// How a timestep is scored under a state. Default [`Costs::Window`] (TICC's).
+    pub fn costs(mut self, costs: Costs) -> Self {
+        self.costs = costs;
         self
     }
     /// Sparsity penalty `lambda` of the graphical lasso. Default 1e-3.
@@ -132,6 +204,25 @@ impl FitParams {
         self.motif_iters = n;
         self
     }
+    /// The null model of the motifs' significance test. Default [`Null::Markov`] (a
+    /// first-order chain over segments); [`Null::Independent`] is the reference's.
+    pub fn motif_null(mut self, null: Null) -> Self {
+        self.motif_null = null;
+        self
+    }
+    /// The correction for testing many candidate motifs. Default [`Correction::Bonferroni`];
+    /// [`Correction::BenjaminiHochberg`] controls the false discovery rate instead.
+    pub fn motif_correction(mut self, correction: Correction) -> Self {
+        self.motif_correction = correction;
+        self
+    }
+    /// How segment and motif-stage durations count. Default [`StageDurations::Minimum`]
+    /// with fraction 0.25 (flicker shorter than a quarter of the typical segment is no
+    /// stage); [`StageDurations::Ignored`] is the reference's.
+    pub fn stage_durations(mut self, durations: StageDurations) -> Self {
+        self.stage_durations = durations;
+        self
+    }
     /// Seed of every random choice (initialisation, re-seeding of empty states). Default 0.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -165,8 +256,8 @@ impl FitParams {
                 "must be at least 1",
             ));
         }
-        if self.window == 0 {
-            return Err(ParamError::new("window", self.window, "must be at least 1"));
+        if self.window == Window::Fixed(0) {
+            return Err(ParamError::new("window", 0, "must be at least 1 (or auto)"));
         }
         if !(self.lambda.is_finite() && self.lambda >= 0.0) {
             return Err(ParamError::new(
@@ -241,6 +332,9 @@ impl FitParams {
             .gamma(self.gamma)
             .min_instances(self.motif_min_instances)
             .max_motifs(self.max_motifs)
+            .null(self.motif_null)
+            .correction(self.motif_correction)
+            .durations(self.stage_durations)
             .check()
             .map_err(|e| match e {
                 casc_motif::MotifError::InvalidParameter {
@@ -276,9 +370,31 @@ impl ValidFitParams {
     pub fn n_states(&self) -> usize {
         self.raw.n_states
     }
-    /// Window length `w`.
-    pub fn window(&self) -> usize {
+    /// The window as given.
+    pub fn window(&self) -> Window {
         self.raw.window
+    }
+    /// The window length when it is fixed (the fit resolves [`Window::Auto`] to a fixed
+    /// window before it runs); 1 for `Auto`.
+    pub(crate) fn window_len(&self) -> usize {
+        match self.raw.window {
+            Window::Fixed(w) => w,
+            Window::Auto => 1,
+        }
+    }
+    /// The same parameters with the window fixed at `w` (after the choice from the data).
+    pub(crate) fn with_window(&self, w: usize) -> Result<Self, FitError> {
+        let mut raw = self.raw.clone();
+        raw.window = Window::Fixed(w);
+        Ok(raw.check()?)
+    }
+    /// What a state's mean over the window may be.
+    pub fn mean(&self) -> StateMean {
+        self.raw.mean
+    }
+    /// How a timestep is scored under a state.
+    pub fn costs(&self) -> Costs {
+        self.raw.costs
     }
     /// Sparsity penalty.
     pub fn lambda(&self) -> f64 {
@@ -331,6 +447,18 @@ impl ValidFitParams {
     /// Candidate motifs kept per iteration.
     pub fn max_motifs(&self) -> usize {
         self.raw.max_motifs
+    }
+    /// The null model of the motifs' significance test.
+    pub fn motif_null(&self) -> Null {
+        self.raw.motif_null
+    }
+    /// The correction for testing many candidate motifs.
+    pub fn motif_correction(&self) -> Correction {
+        self.raw.motif_correction
+    }
+    /// How segment and motif-stage durations count.
+    pub fn stage_durations(&self) -> StageDurations {
+        self.raw.stage_durations
     }
     /// The motif step's parameters with the switching penalty `beta` actually used.
     pub fn motif(&self, beta: f64) -> Result<ValidMotifParams, FitError> {

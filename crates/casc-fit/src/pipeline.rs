@@ -3,6 +3,7 @@
 //! model with its criterion. Each step is one function below; data flows one way through them.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::time::Instant;
 
 use casc_motif::Motif;
@@ -18,11 +19,12 @@ use crate::error::{FitError, ParamError};
 use crate::init::{LocalMoments, Points, initial_labels, kmeans_labels};
 use crate::model::{Model, StateModel};
 use crate::observer::{FitObserver, NoObserver, Stage, Watch};
-use crate::params::{Beta, ValidFitParams};
+use crate::params::{Beta, Costs, StateMean, ValidFitParams, Window};
 use crate::phase::{self, PhaseOutcome, PhaseSpec, Start};
 use crate::series::Series;
 use crate::sketch::{self, SCREEN_STEPS, SKETCH_BLOCKS};
 use crate::split_merge;
+use crate::window::{self, WindowChoice};
 
 /// Half-widths of the local-moment initialisations screened beside the pointwise mixture.
 pub const LOCAL_HALF_WIDTHS: [usize; 3] = [1, 3, 7];
@@ -65,23 +67,76 @@ pub fn fit_with(
     let started = Instant::now();
     let watch = Watch::new(observer);
     let Prepared { data, scales } = prepare(series, params)?;
-    let run = run(&data, params, watch)?;
-    let mut fit = finish(series, &data, params, scales, run)?;
+    let shape = resolve_window(&data, params)?;
+    let fit_data = shape.pooled.as_ref().unwrap_or(&data);
+    check_shape(fit_data, &shape.params)?;
+    let run = run(fit_data, &shape.params, watch)?;
+    let mut fit = finish(series, &data, fit_data, params, &shape, scales, run)?;
     fit.diagnostics.seconds.total = started.elapsed().as_secs_f64();
     Ok(fit)
 }
 
-/// What the fit runs on: the series, standardised when asked.
-struct Prepared<'a> {
-    data: Cow<'a, Series>,
-    /// Per-sensor (mean, sd) of the standardisation, when there is one.
-    scales: Option<Vec<(f64, f64)>>,
+/// The window the fit runs with, and the pooled series when it pools.
+struct Shape {
+    /// The parameters with the window fixed.
+    params: ValidFitParams,
+    /// Rows per pooled row (1: none).
+    pool: usize,
+    /// The pooled series, when `pool > 1`.
+    pooled: Option<Series>,
+    /// How the window was chosen, when it was.
+    choice: Option<WindowChoice>,
 }
 
-/// Checks the data against the parameters and prepares it.
-fn prepare<'a>(series: &'a Series, params: &ValidFitParams) -> Result<Prepared<'a>, FitError> {
-    let w = params.window();
-    for r in series.recordings() {
+/// Fixes the window: as given, or chosen from the data (and then the series pooled when the
+/// span it must cover is long). A chosen window is shortened to fit every recording, and the
+/// pooling dropped when it would leave fewer windows than states.
+fn resolve_window(data: &Series, params: &ValidFitParams) -> Result<Shape, FitError> {
+    if params.window() != Window::Auto {
+        return Ok(Shape {
+            params: params.clone(),
+            pool: 1,
+            pooled: None,
+            choice: None,
+        });
+    }
+    let n = data.n_sensors();
+    let ranges = data.ranges();
+    let mut choice = window::choose(data.values(), n, &ranges);
+    let shortest = ranges.iter().map(Range::len).min().unwrap_or(1);
+    let fits = |pool: usize, w: usize| {
+        let pooled: usize = ranges.iter().map(|r| r.len().div_ceil(pool)).sum();
+        let windows = pooled + ranges.len() - ranges.len() * w;
+        shortest.div_ceil(pool) >= w && windows >= params.n_states()
+    };
+    while choice.pool > 1 && !fits(choice.pool, choice.window) {
+        choice.pool /= 2;
+    }
+    while choice.window > 1 && !fits(choice.pool, choice.window) {
+        choice.window -= 1;
+    }
+    let pooled = (choice.pool > 1).then(|| {
+        let (values, pr) = window::pool(data.values(), n, &ranges, choice.pool);
+        let lengths = data
+            .recordings()
+            .iter()
+            .zip(&pr)
+            .map(|(r, p)| (r.name.clone(), p.len()))
+            .collect();
+        Series::from_recordings(values, n, Some(data.names().to_vec()), lengths)
+    });
+    Ok(Shape {
+        params: params.with_window(choice.window)?,
+        pool: choice.pool,
+        pooled: pooled.transpose()?,
+        choice: Some(choice),
+    })
+}
+
+/// Checks the (pooled) data against the window and the number of states.
+fn check_shape(data: &Series, params: &ValidFitParams) -> Result<(), FitError> {
+    let w = params.window_len();
+    for r in data.recordings() {
         if r.range.len() < w {
             return Err(FitError::Param(ParamError::new(
                 "window",
@@ -94,17 +149,6 @@ fn prepare<'a>(series: &'a Series, params: &ValidFitParams) -> Result<Prepared<'
             )));
         }
     }
-    let scales = params.standardize().then(|| series.column_scales());
-    let data = match &scales {
-        Some(s) => Cow::Owned(series.standardized(s)),
-        None => Cow::Borrowed(series),
-    };
-    if data.max_abs() > MAX_ABS_VALUE {
-        return Err(FitError::Data(format!(
-            "values reach {:e}: squares would overflow (keep |x| below {MAX_ABS_VALUE:e}; rescale the sensors or use --standardize)",
-            data.max_abs()
-        )));
-    }
     let k = params.n_states();
     let engine = Engine::new(
         data.values(),
@@ -116,10 +160,47 @@ fn prepare<'a>(series: &'a Series, params: &ValidFitParams) -> Result<Prepared<'
     );
     let n_windows = engine.n_windows();
     if k > n_windows {
+        // With a window longer than 1, the window is what leaves too few.
+        let lengths: Vec<usize> = data.recordings().iter().map(|r| r.range.len()).collect();
+        let windows =
+            |v: usize| -> usize { lengths.iter().map(|&l| (l + 1).saturating_sub(v)).sum() };
+        if w > 1 && windows(1) >= k {
+            let fits = (1..w).rev().find(|&v| windows(v) >= k).unwrap_or(1);
+            return Err(FitError::Param(ParamError::new(
+                "window",
+                w,
+                format!(
+                    "leaves {n_windows} full windows, fewer than the {k} states; the largest window that leaves {k} is {fits}"
+                ),
+            )));
+        }
         return Err(FitError::Param(ParamError::new(
             "states",
             k,
             format!("must not exceed the number of windows ({n_windows})"),
+        )));
+    }
+    Ok(())
+}
+
+/// What the fit runs on: the series, standardised when asked.
+struct Prepared<'a> {
+    data: Cow<'a, Series>,
+    /// Per-sensor (mean, sd) of the standardisation, when there is one.
+    scales: Option<Vec<(f64, f64)>>,
+}
+
+/// Standardises the data when asked and checks its magnitude.
+fn prepare<'a>(series: &'a Series, params: &ValidFitParams) -> Result<Prepared<'a>, FitError> {
+    let scales = params.standardize().then(|| series.column_scales());
+    let data = match &scales {
+        Some(s) => Cow::Owned(series.standardized(s)),
+        None => Cow::Borrowed(series),
+    };
+    if data.max_abs() > MAX_ABS_VALUE {
+        return Err(FitError::Data(format!(
+            "values reach {:e}: squares would overflow (keep |x| below {MAX_ABS_VALUE:e}; rescale the sensors or use --standardize)",
+            data.max_abs()
         )));
     }
     Ok(Prepared { data, scales })
@@ -152,14 +233,16 @@ fn run(data: &Series, params: &ValidFitParams, watch: Watch<'_>) -> Result<Run, 
     let started = Instant::now();
     let k = params.n_states();
     let n = data.n_sensors();
-    let engine = Engine::new(
+    let mut engine = Engine::new(
         data.values(),
         n,
-        params.window(),
+        params.window_len(),
         k,
         data.ranges(),
         params.glasso(),
     );
+    engine.stationary_mean = params.mean() == StateMean::Stationary;
+    engine.conditional = params.costs() == Costs::Conditional;
     let t_total = data.n_steps();
     let sketched = sketch::pieces(
         &engine.ranges,
@@ -378,6 +461,7 @@ fn run(data: &Series, params: &ValidFitParams, watch: Watch<'_>) -> Result<Run, 
         phase1_converged,
         phase2_converged,
         diagnostics: FitDiagnostics {
+            window: None,
             init,
             iterations,
             beta_estimates: estimates,
@@ -476,14 +560,25 @@ fn initial_candidates(
     let candidates = candidates
         .into_iter()
         .map(|(name, labels)| {
+            // A window's label goes to the timestep that owns it (its first, or with
+            // conditional costs its last); the w - 1 others of each recording take their
+            // nearest window's label.
             let mut assignment = vec![0usize; t_total];
+            let shift = if engine.conditional { w - 1 } else { 0 };
             for (&t, &l) in starts.iter().zip(&labels) {
-                assignment[t] = l;
+                assignment[t + shift] = l;
             }
             for r in &engine.ranges {
-                let last = assignment[r.end - w];
-                for a in &mut assignment[r.end + 1 - w..r.end] {
-                    *a = last;
+                if engine.conditional {
+                    let first = assignment[r.start + w - 1];
+                    for a in &mut assignment[r.start..r.start + w - 1] {
+                        *a = first;
+                    }
+                } else {
+                    let last = assignment[r.end - w];
+                    for a in &mut assignment[r.end + 1 - w..r.end] {
+                        *a = last;
+                    }
                 }
             }
             (name, assignment)
@@ -496,16 +591,21 @@ fn initial_candidates(
 /// (§8) with the final assignment's empirical covariances and the final precisions, the counts.
 fn finish(
     series: &Series,
+    unpooled: &Series,
     data: &Series,
-    params: &ValidFitParams,
+    given: &ValidFitParams,
+    shape: &Shape,
     scales: Option<Vec<(f64, f64)>>,
     run: Run,
 ) -> Result<Fit, FitError> {
+    let params = &shape.params;
     let beta = run.beta;
     let k = params.n_states();
-    let w = params.window();
+    let w = params.window_len();
     let n = data.n_sensors();
-    let engine = Engine::new(data.values(), n, w, k, data.ranges(), params.glasso());
+    let mut engine = Engine::new(data.values(), n, w, k, data.ranges(), params.glasso());
+    engine.stationary_mean = params.mean() == StateMean::Stationary;
+    engine.conditional = params.costs() == Costs::Conditional;
     let outcome = run.outcome;
     let bic = crate::criteria::bic(&engine, &outcome.assignment, &outcome.fits)?;
     let d = engine.d;
@@ -518,25 +618,39 @@ fn finish(
         })
         .collect();
     let model = Model {
-        params: params.clone(),
+        params: given.clone(),
         n_sensors: n,
         window: w,
+        pool: shape.pool,
         beta,
         sensor_names: series.names().to_vec(),
         scales,
         states,
         motifs: outcome.motifs.clone(),
     };
+    // Pooled labels go back to every row of their block.
+    let (assignment, phase1_assignment, motifs) = if shape.pool > 1 {
+        let (ranges, pooled) = (unpooled.ranges(), data.ranges());
+        let s = shape.pool;
+        (
+            window::expand(&outcome.assignment, &ranges, &pooled, s),
+            window::expand(&run.phase1_assignment, &ranges, &pooled, s),
+            crate::model::expand_motifs(&outcome.motifs, &ranges, &pooled, s),
+        )
+    } else {
+        (outcome.assignment, run.phase1_assignment, outcome.motifs)
+    };
     Ok(Fit {
         model,
-        state_counts: assign::counts(&outcome.assignment, k),
-        assignment: outcome.assignment,
-        phase1_assignment: run.phase1_assignment,
-        motifs: outcome.motifs,
+        state_counts: assign::counts(&assignment, k),
+        assignment,
+        phase1_assignment,
+        motifs,
         bic,
         diagnostics: FitDiagnostics {
             phase1_converged: run.phase1_converged,
             phase2_converged: run.phase2_converged,
+            window: shape.choice.clone(),
             ..run.diagnostics
         },
     })

@@ -13,15 +13,38 @@ pub struct Recording {
     pub range: Range<usize>,
 }
 
+/// A time of each row, as read from a time column: its name and each timestep's text (a
+/// number or an ISO-8601 timestamp, kept as written so that outputs join back to the input).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimeColumn {
+    /// The column's name.
+    pub name: String,
+    /// One text per timestep, in series order.
+    pub values: Vec<String>,
+}
+
 /// A `T x n` series of finite values, row-major, split into independent recordings.
 ///
-/// No window, switching penalty or motif instance spans two recordings.
+/// No window, switching penalty or motif instance spans two recordings. Besides the values, a
+/// series may say what its rows were in the input: their number inside their recording
+/// ([`Series::with_row_numbers`]; rows dropped for missing values leave gaps) and a time
+/// column ([`Series::with_time`]). The fit ignores both; the output files use them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
     values: Vec<f64>,
     n: usize,
     names: Vec<String>,
+    /// Whether `names` were given (false: generated `x0, x1, ...`).
+    named: bool,
     recordings: Vec<Recording>,
+    /// Each timestep's row number inside its recording, when it is not the position.
+    rows: Option<Vec<usize>>,
+    time: Option<TimeColumn>,
+}
+
+/// The names a series without names gets: `x0, x1, ...`.
+pub fn default_names(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("x{i}")).collect()
 }
 
 impl Series {
@@ -55,6 +78,7 @@ impl Series {
                 values[i]
             )));
         }
+        let named = names.is_some();
         let names = match names {
             Some(names) if names.len() == n => names,
             Some(names) => {
@@ -63,7 +87,7 @@ impl Series {
                     names.len()
                 )));
             }
-            None => (0..n).map(|i| format!("x{i}")).collect(),
+            None => default_names(n),
         };
         let mut recordings = Vec::with_capacity(lengths.len());
         let mut start = 0;
@@ -90,8 +114,114 @@ impl Series {
             values,
             n,
             names,
+            named,
             recordings,
+            rows: None,
+            time: None,
         })
+    }
+
+    /// The same series with each timestep's row number inside its recording (as `t` in the
+    /// output files): one per timestep, increasing inside each recording. Without it a
+    /// timestep's number is its position in its recording.
+    pub fn with_row_numbers(mut self, rows: Vec<usize>) -> Result<Self, FitError> {
+        if rows.len() != self.n_steps() {
+            return Err(FitError::Data(format!(
+                "{} row numbers for {} timesteps",
+                rows.len(),
+                self.n_steps()
+            )));
+        }
+        for r in &self.recordings {
+            if let Some(i) = rows[r.range.clone()].windows(2).position(|p| p[0] >= p[1]) {
+                return Err(FitError::Data(format!(
+                    "row numbers of recording {:?} do not increase at timestep {}",
+                    r.name,
+                    i + 1
+                )));
+            }
+        }
+        let identity = self
+            .recordings
+            .iter()
+            .all(|r| r.range.clone().all(|t| rows[t] == t - r.range.start));
+        self.rows = (!identity).then_some(rows);
+        Ok(self)
+    }
+
+    /// The same series with a time column: one text per timestep.
+    pub fn with_time(mut self, time: TimeColumn) -> Result<Self, FitError> {
+        if time.values.len() != self.n_steps() {
+            return Err(FitError::Data(format!(
+                "the time column {:?} has {} values for {} timesteps",
+                time.name,
+                time.values.len(),
+                self.n_steps()
+            )));
+        }
+        self.time = Some(time);
+        Ok(self)
+    }
+
+    /// Whether the sensor names were given (`false` when they are the generated `x0, x1, ...`).
+    pub fn has_names(&self) -> bool {
+        self.named
+    }
+
+    /// The row number of timestep `t` (global) inside its recording: its position there, or
+    /// the number given by [`Series::with_row_numbers`].
+    ///
+    /// # Panics
+    /// If `t` is not a timestep of the series.
+    #[track_caller]
+    pub fn row_number(&self, t: usize) -> usize {
+        match &self.rows {
+            Some(rows) => rows[t],
+            None => {
+                let r = self
+                    .recordings
+                    .iter()
+                    .find(|r| r.range.contains(&t))
+                    .expect("a timestep of the series");
+                t - r.range.start
+            }
+        }
+    }
+
+    /// Whether some timestep's row number differs from its position in its recording (rows
+    /// were dropped).
+    pub fn has_row_gaps(&self) -> bool {
+        self.rows.is_some()
+    }
+
+    /// The time column, when there is one.
+    pub fn time(&self) -> Option<&TimeColumn> {
+        self.time.as_ref()
+    }
+
+    /// A copy made of the sensors `order` (indices into this series' sensors, in the order
+    /// wanted), with their names; recordings, row numbers and times are kept.
+    ///
+    /// # Panics
+    /// If `order` is empty or names a sensor that does not exist.
+    #[track_caller]
+    pub fn select_sensors(&self, order: &[usize]) -> Series {
+        assert!(!order.is_empty(), "at least one sensor");
+        assert!(order.iter().all(|&j| j < self.n), "sensors of the series");
+        let values = self
+            .values
+            .chunks_exact(self.n)
+            .flat_map(|row| order.iter().map(move |&j| row[j]))
+            .collect();
+        Series {
+            values,
+            n: order.len(),
+            names: order.iter().map(|&j| self.names[j].clone()).collect(),
+            named: self.named,
+            recordings: self.recordings.clone(),
+            rows: self.rows.clone(),
+            time: self.time.clone(),
+        }
     }
 
     /// Number of timesteps `T` (all recordings).
@@ -165,7 +295,10 @@ impl Series {
             values,
             n: self.n,
             names: self.names.clone(),
+            named: self.named,
             recordings: self.recordings.clone(),
+            rows: self.rows.clone(),
+            time: self.time.clone(),
         }
     }
 }

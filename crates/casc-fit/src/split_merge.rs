@@ -230,8 +230,10 @@ impl SplitRule {
         self.apply(engine, &mut marked, other);
         let mut halves: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
         for (t, &a) in marked.iter().enumerate() {
-            if engine.full[t] && a != usize::MAX {
-                halves[usize::from(a != self.state)].push(t);
+            if let Some(o) = engine.owned(t)
+                && a != usize::MAX
+            {
+                halves[usize::from(a != self.state)].push(o);
             }
         }
         let min = 2 * d + 2;

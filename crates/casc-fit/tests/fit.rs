@@ -349,8 +349,7 @@ fn split_and_merge_keeps_only_moves_that_lower_the_objective() {
             .diagnostics
             .iterations
             .iter()
-            .filter(|i| i.stage == "phase 1" && i.tolerance > 1e-6)
-            .last()
+            .rfind(|i| i.stage == "phase 1" && i.tolerance > 1e-6)
             .expect("phase 1 ran before split and merge");
         assert_eq!(trials[0].baseline, before.objective);
         let mut current = trials[0].baseline;
@@ -620,4 +619,24 @@ fn an_observer_cancels_the_fit() {
         assert!(matches!(e, FitError::Cancelled), "{e}");
         assert_eq!(e.kind(), casc_fit::ErrorKind::Cancelled);
     }
+}
+
+#[test]
+fn tiny_inputs_get_parameter_errors_not_panics() {
+    // A header and two rows: one pair of consecutive rows. The beta estimate has one pair to
+    // read a switching rate from and must not panic.
+    let series = Series::new(vec![1.0, 2.0, 3.0, 4.0], 2, None).unwrap();
+    let f = fit(&series, &FitParams::new(2).check().unwrap());
+    assert!(f.is_ok() || matches!(f, Err(FitError::Param(_))), "{f:?}");
+    // A window as long as the series blames the window, with the longest that fits.
+    let (series, _) = three_states(2, 1);
+    let e = fit(
+        &series,
+        &FitParams::new(3).window(120).motifs(false).check().unwrap(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, FitError::Param(p) if p.name == "window" && p.allowed.contains("118")),
+        "{e}"
+    );
 }

@@ -1,7 +1,7 @@
 //! The streaming predictor against batch prediction: the same states, whatever the window, the
 //! standardisation and the chunking of the stream.
 
-use casc_fit::{FitParams, Series, StreamPredictor, fit};
+use casc_fit::{Costs, FitParams, Series, StreamPredictor, fit};
 use proptest::prelude::*;
 
 /// Two sensors, three regimes of different levels and spreads, `segments` of 30 steps.
@@ -45,10 +45,12 @@ proptest! {
         standardize in any::<bool>(),
         seed in 0u64..1000,
         beta in prop_oneof![Just(0.0), Just(5.0), Just(40.0)],
+        conditional in any::<bool>(),
     ) {
         let series = regimes(9, seed);
         let params = FitParams::new(3)
             .window(w)
+            .costs(if conditional { Costs::Conditional } else { Costs::Window })
             .beta(beta)
             .standardize(standardize)
             .motifs(false)
@@ -62,6 +64,36 @@ proptest! {
         prop_assert_eq!(streamed(&f.model, &series, None), batch.clone());
         // With a lag bound, every timestep is still decided exactly once.
         prop_assert_eq!(streamed(&f.model, &series, Some(5)).len(), batch.len());
+    }
+
+    /// A window chosen from the data pools a periodic series: the stream pools it the same
+    /// way and gives every row of a block its decision.
+    #[test]
+    fn a_pooled_stream_gets_the_batch_states(
+        period in 12usize..40,
+        len in 300usize..700,
+        conditional in any::<bool>(),
+    ) {
+        let values: Vec<f64> = (0..len)
+            .map(|t| {
+                let a = 2.0 * std::f64::consts::PI * t as f64 / period as f64;
+                let amp = if (t / 150) % 2 == 0 { 1.0 } else { 3.0 };
+                amp * a.sin() + 0.01 * ((t * 7919) % 13) as f64
+            })
+            .collect();
+        let series = Series::new(values, 1, None).unwrap();
+        let params = FitParams::new(2)
+            .costs(if conditional { Costs::Conditional } else { Costs::Window })
+            .motifs(false)
+            .split_merge(false)
+            .max_iters(3)
+            .check()
+            .unwrap();
+        let f = fit(&series, &params).unwrap();
+        prop_assert!(f.model.pool > 1, "pool {}", f.model.pool);
+        let batch = f.model.predict(&series).unwrap().assignment;
+        prop_assert_eq!(&batch, &f.assignment);
+        prop_assert_eq!(streamed(&f.model, &series, None), batch);
     }
 }
 

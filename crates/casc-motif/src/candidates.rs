@@ -2,10 +2,12 @@
 
 use std::ops::Range;
 
+use crate::null::{Correction, MarkovNull, adjust_log_p};
 use crate::sa::{count_non_overlapping, lcp_array, maximal_repeat_intervals, suffix_array};
 use crate::stats::poisson_log_sf;
 
-/// Family-wise significance level of the Bonferroni test (docs/method.md section 7).
+/// Family-wise significance level of the independence null's Bonferroni test (the
+/// reference's; docs/method.md section 7).
 pub const FAMILY_ALPHA: f64 = 1e-3;
 
 /// The run-length encoding of an assignment, broken at recording boundaries.
@@ -36,6 +38,93 @@ pub fn collapse(assignment: &[usize], recordings: &[Range<usize>]) -> Collapsed 
     Collapsed {
         states,
         per_recording,
+    }
+}
+
+/// The stages of an assignment: its segments without the flicker (docs/method.md section 7,
+/// step 1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stages {
+    /// The stage sequence (states and segments per recording).
+    pub collapsed: Collapsed,
+    /// First timestep of every stage.
+    pub starts: Vec<usize>,
+    /// Duration of every stage in timesteps (including the flicker it absorbed).
+    pub durations: Vec<usize>,
+    /// The shortest segment kept as a stage.
+    pub min_len: usize,
+}
+
+/// Time-weighted median of the segment durations of `assignment` (segments broken at the
+/// recording boundaries): the duration of the segment that a timestep drawn at random lies
+/// in, at its median. 0 for an empty assignment.
+pub fn typical_duration(assignment: &[usize], recordings: &[Range<usize>]) -> usize {
+    let mut runs = Vec::new();
+    for rec in recordings {
+        let mut start = rec.start;
+        for t in rec.start + 1..=rec.end {
+            if t == rec.end || assignment[t] != assignment[start] {
+                runs.push(t - start);
+                start = t;
+            }
+        }
+    }
+    runs.sort_unstable();
+    let total: usize = runs.iter().sum();
+    let mut acc = 0;
+    for d in runs {
+        acc += d;
+        if 2 * acc >= total {
+            return d;
+        }
+    }
+    0
+}
+
+/// The stage sequence of `assignment`: its segments (broken at recording boundaries) shorter
+/// than `min_len` steps are flicker, not stages, and are dropped; the neighbours they
+/// separated merge when they have the same state. Each stage spans from its first kept
+/// segment to the next stage (the first one from its recording's start, the last one to its
+/// recording's end), so the dropped steps count in the stage before them. A recording whose
+/// segments are all shorter gives no stage. With `min_len <= 1` this is [`collapse`].
+pub fn stage_sequence(assignment: &[usize], recordings: &[Range<usize>], min_len: usize) -> Stages {
+    let mut states = Vec::new();
+    let mut starts = Vec::new();
+    let mut per_recording = Vec::with_capacity(recordings.len());
+    let mut durations = Vec::new();
+    for rec in recordings {
+        let before = states.len();
+        let mut start = rec.start;
+        for t in rec.start + 1..=rec.end {
+            if t == rec.end || assignment[t] != assignment[start] {
+                let s = assignment[start];
+                let first = states.len() == before;
+                if t - start >= min_len && (first || states[states.len() - 1] != s) {
+                    states.push(s);
+                    starts.push(if first { rec.start } else { start });
+                }
+                start = t;
+            }
+        }
+        let n = states.len() - before;
+        for i in before..states.len() {
+            let end = if i + 1 < states.len() {
+                starts[i + 1]
+            } else {
+                rec.end
+            };
+            durations.push(end - starts[i]);
+        }
+        per_recording.push(n);
+    }
+    Stages {
+        collapsed: Collapsed {
+            states,
+            per_recording,
+        },
+        starts,
+        durations,
+        min_len: min_len.max(1),
     }
 }
 
@@ -122,8 +211,14 @@ pub struct Significant {
     pub count: usize,
     /// `ln p` of the test without module replacement (the ranking key).
     pub log_p: f64,
-    /// `ln p` of the test with module replacement (the one compared to the threshold).
+    /// `ln p` of the test with module replacement (the one compared to the threshold; the
+    /// same as `log_p` under the Markov null, which has no modules).
     pub log_p_modules: f64,
+    /// Expected count under the null (without module replacement).
+    pub expected: f64,
+    /// `ln` of the p-value adjusted for the number of repeats tested (Bonferroni under the
+    /// independence null; the chosen correction under the Markov null).
+    pub log_adjusted_p: f64,
 }
 
 /// Null log probability of `states` after replacing module occurrences (longest module
@@ -218,6 +313,8 @@ pub fn significant_repeats(
                     count: rep.count,
                     log_p,
                     log_p_modules,
+                    expected: lf * lp0.exp(),
+                    log_adjusted_p: (log_p + (n_long.max(1) as f64).ln()).min(0.0),
                 });
                 new_modules.push(Module {
                     states: rep.states.to_vec(),
@@ -236,6 +333,46 @@ pub fn significant_repeats(
         i = j;
     }
     out
+}
+
+/// Significance test against the Markov null (docs/method.md section 7, step 3) over counted
+/// repeats.
+///
+/// Every maximal repeat longer than 2 with at least `min_instances` non-overlapping
+/// occurrences is tested ([`MarkovNull::log_p_value`] of its non-overlapping count); the
+/// family is all maximal repeats longer than 2, tested or not (so selecting the frequent ones
+/// does not make the test liberal); a repeat is significant when its adjusted p-value under
+/// `correction` is below `alpha`.
+pub fn markov_significant_repeats(
+    repeats: &[CountedRepeat<'_>],
+    null: &MarkovNull,
+    min_instances: usize,
+    correction: Correction,
+    alpha: f64,
+) -> Vec<Significant> {
+    let n_long = repeats.iter().filter(|r| r.states.len() > 2).count();
+    let tested: Vec<&CountedRepeat> = repeats
+        .iter()
+        .filter(|r| r.states.len() > 2 && r.count >= min_instances)
+        .collect();
+    let log_p: Vec<f64> = tested
+        .iter()
+        .map(|r| null.log_p_value(r.states, r.count))
+        .collect();
+    let adjusted = adjust_log_p(&log_p, n_long, correction);
+    tested
+        .iter()
+        .zip(log_p.iter().zip(&adjusted))
+        .filter(|(_, (_, adj))| **adj < alpha.ln())
+        .map(|(r, (&lp, &adj))| Significant {
+            states: r.states.to_vec(),
+            count: r.count,
+            log_p: lp,
+            log_p_modules: lp,
+            expected: null.expected_count(r.states),
+            log_adjusted_p: adj,
+        })
+        .collect()
 }
 
 /// Ranks significant repeats by `ln p` (without module replacement) ascending, ties by states

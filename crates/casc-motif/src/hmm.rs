@@ -31,6 +31,12 @@ pub struct DecodeBuffers {
     bits: Vec<u32>,
     /// Decoded hidden state per timestep of the current recording (0 = garbage, i = stage i).
     path: Vec<u8>,
+    /// Back-pointer bits per timestep of the duration-aware kernel.
+    dbits: Vec<u64>,
+    /// The duration-aware kernel's recent stage-entry values, `sum(d_i)` entries.
+    ring_entry: Vec<f64>,
+    /// The duration-aware kernel's recent stage emissions, `sum(d_i)` entries.
+    ring_emit: Vec<f64>,
 }
 
 /// Inputs of the motif HMM that do not depend on the motif.
@@ -164,6 +170,227 @@ pub fn decode_prepared(
         extract_instances(&prep.input, motif, rec.clone(), &buf.path, &mut out);
     }
     out
+}
+
+/// [`decode_prepared`] with minimum stage durations: stage `i` must last at least
+/// `min_durations[i]` timesteps (docs/method.md section 7, step 4). With every minimum 1 this
+/// is exactly [`decode_prepared`] (the same kernels run).
+///
+/// The hidden states are the garbage state and, per stage, the state "in stage `i` for at
+/// least `d_i` steps"; the `d_i - 1` steps after entering a stage are forced, and their
+/// emissions are summed over a sliding window, so the cost is `O(T * r)` whatever the
+/// durations, with `O(sum d_i)` extra memory. Transition costs and tie-breaks are those of
+/// [`decode_motif`] (stay before entering; a stage-1 entry prefers garbage over the last
+/// stage; at the end garbage is preferred); an instance ends only after its last stage has
+/// lasted `d_r` steps. Panics if the lengths differ or a minimum is 0.
+#[track_caller]
+pub fn decode_prepared_durations(
+    prep: &PreparedCosts<'_>,
+    motif: &[usize],
+    min_durations: &[usize],
+    buf: &mut DecodeBuffers,
+) -> Vec<RawInstance> {
+    assert_eq!(
+        motif.len(),
+        min_durations.len(),
+        "one minimum duration per stage"
+    );
+    assert!(
+        min_durations.iter().all(|&d| d >= 1),
+        "minimum durations must be >= 1"
+    );
+    if min_durations.iter().all(|&d| d == 1) {
+        return decode_prepared(prep, motif, buf);
+    }
+    let r = motif.len();
+    assert!(
+        (1..=MAX_MOTIF_LEN).contains(&r),
+        "motif length {r} not in 1..={MAX_MOTIF_LEN}"
+    );
+    let k = prep.input.k;
+    assert!(motif.iter().all(|&m| m < k), "motif state >= k");
+    let mut out = Vec::new();
+    for rec in prep.input.recordings {
+        if rec.is_empty() {
+            continue;
+        }
+        decode_recording_durations(prep, motif, min_durations, rec.clone(), buf);
+        extract_instances(&prep.input, motif, rec.clone(), &buf.path, &mut out);
+    }
+    out
+}
+
+/// Emissions are re-summed exactly every this many steps, bounding the rounding drift of the
+/// sliding window sums.
+const RESUM_EVERY: usize = 4096;
+
+/// The duration-aware kernel (see [`decode_prepared_durations`]). Back-pointer bits per
+/// timestep: bit 0, garbage came from the last stage; bit 1, stage 1 was entered from the last
+/// stage (else from garbage); bit `2 + i`, stage `i` (0-based) was entered `d_i - 1` steps
+/// before (else it stayed).
+fn decode_recording_durations(
+    prep: &PreparedCosts<'_>,
+    motif: &[usize],
+    mins: &[usize],
+    rec: Range<usize>,
+    buf: &mut DecodeBuffers,
+) {
+    let HmmInput { k, beta, .. } = prep.input;
+    let r = motif.len();
+    let len = rec.len();
+    let words = (r + 2).div_ceil(64);
+    let stride = (k + 2) * BLOCK;
+    let at = |col: usize, t: usize| prep.blocks[(t / BLOCK) * stride + col * BLOCK + t % BLOCK];
+    buf.dbits.clear();
+    buf.dbits.resize(len * words, 0);
+    buf.path.clear();
+    buf.path.resize(len, 0);
+    // Ring buffers: stage i owns entries offs[i]..offs[i] + mins[i].
+    let mut offs = Vec::with_capacity(r);
+    let mut total = 0;
+    for &d in mins {
+        offs.push(total);
+        total += d;
+    }
+    buf.ring_entry.clear();
+    buf.ring_entry.resize(total, f64::INFINITY);
+    buf.ring_emit.clear();
+    buf.ring_emit.resize(total, 0.0);
+    buf.cur.clear();
+    buf.cur.resize(r, f64::INFINITY);
+    // Window sums of the last d_i - 1 emissions of every stage.
+    buf.next.clear();
+    buf.next.resize(r, 0.0);
+    let (bits, ring_a, ring_e, long, wsum) = (
+        &mut buf.dbits,
+        &mut buf.ring_entry,
+        &mut buf.ring_emit,
+        &mut buf.cur,
+        &mut buf.next,
+    );
+    let set = |bits: &mut [u64], off: usize, b: usize| bits[off * words + b / 64] |= 1 << (b % 64);
+    let t0 = rec.start;
+    let mut garbage = f64::INFINITY;
+    for t in rec.clone() {
+        let off = t - t0;
+        let first = t == t0;
+        // Previous values (at t - 1).
+        let last_prev = long[r - 1];
+        let from_last = last_prev + beta;
+        let g_next = if first {
+            at(k, t)
+        } else {
+            let g_stay = garbage + at(k + 1, t);
+            if from_last < g_stay {
+                set(bits, off, 0);
+                from_last + at(k, t)
+            } else {
+                g_stay + at(k, t)
+            }
+        };
+        // Entries at t, from the values at t - 1 (computed before any stage is updated).
+        let mut prev_long = f64::INFINITY; // long value of stage i - 1 at t - 1
+        for i in 0..r {
+            let e = at(motif[i], t);
+            let entry = if first {
+                if i == 0 { e } else { f64::INFINITY }
+            } else if i == 0 {
+                let from_g = garbage + beta;
+                if r > 1 && from_last < from_g {
+                    set(bits, off, 1);
+                    from_last + e
+                } else {
+                    from_g + e
+                }
+            } else {
+                prev_long + beta + e
+            };
+            prev_long = long[i];
+            let d = mins[i];
+            let base = offs[i];
+            ring_a[base + off % d] = entry;
+            // Entered d - 1 steps ago and forced through since: entry value plus the window.
+            let entered = if d == 1 {
+                entry
+            } else {
+                ring_e[base + off % d] = e;
+                if off.is_multiple_of(RESUM_EVERY) {
+                    // Exact re-summation of the window t - d + 2 ..= t.
+                    let from = (off + 1).saturating_sub(d - 1);
+                    wsum[i] = (from..=off).map(|o| ring_e[base + o % d]).sum();
+                } else {
+                    wsum[i] += e;
+                    if off >= d - 1 {
+                        wsum[i] -= ring_e[base + (off + 1) % d];
+                    }
+                }
+                if off >= d - 1 {
+                    ring_a[base + (off + 1) % d] + wsum[i]
+                } else {
+                    f64::INFINITY
+                }
+            };
+            let stay = long[i] + e;
+            long[i] = if entered < stay {
+                set(bits, off, 2 + i);
+                entered
+            } else {
+                stay
+            };
+        }
+        garbage = g_next;
+    }
+    // Backtrack from garbage or the last stage.
+    #[derive(Clone, Copy)]
+    enum H {
+        Garbage,
+        Stage(usize),
+    }
+    let bit = |off: usize, b: usize| bits[off * words + b / 64] >> (b % 64) & 1 == 1;
+    let mut state = if garbage <= long[r - 1] {
+        H::Garbage
+    } else {
+        H::Stage(r - 1)
+    };
+    let mut off = len - 1;
+    loop {
+        match state {
+            H::Garbage => {
+                buf.path[off] = 0;
+                if off == 0 {
+                    break;
+                }
+                state = if bit(off, 0) {
+                    H::Stage(r - 1)
+                } else {
+                    H::Garbage
+                };
+                off -= 1;
+            }
+            H::Stage(i) if !bit(off, 2 + i) => {
+                buf.path[off] = (i + 1) as u8;
+                if off == 0 {
+                    break;
+                }
+                off -= 1;
+            }
+            H::Stage(i) => {
+                let s = off + 1 - mins[i];
+                buf.path[s..=off].fill((i + 1) as u8);
+                if s == 0 {
+                    break;
+                }
+                state = if i > 0 {
+                    H::Stage(i - 1)
+                } else if bit(s, 1) {
+                    H::Stage(r - 1)
+                } else {
+                    H::Garbage
+                };
+                off = s - 1;
+            }
+        }
+    }
 }
 
 /// Longest motif handled by the register-resident, bit-packed kernel.

@@ -3,8 +3,8 @@
 #![allow(clippy::single_range_in_vec_init)]
 
 use casc_motif::{
-    DecodeBuffers, HmmInput, MotifError, MotifParams, apply_motifs, collapse, decode_motif,
-    maximal_repeats, motif_step, text_with_sentinels,
+    DecodeBuffers, HmmInput, MotifError, MotifParams, Null, StageDurations, apply_motifs, collapse,
+    decode_motif, maximal_repeats, motif_step, text_with_sentinels,
 };
 use serde_json::Value;
 
@@ -52,7 +52,48 @@ fn parameter_defaults_and_validation() {
         (p.beta(), p.gamma(), p.min_instances(), p.max_motifs()),
         (25.0, 0.8, 10, 50)
     );
+    assert_eq!(
+        (p.null(), p.correction(), p.alpha(), p.durations()),
+        (
+            Null::Markov,
+            casc_motif::Correction::Bonferroni,
+            casc_motif::MARKOV_ALPHA,
+            StageDurations::Minimum { fraction: 0.25 }
+        )
+    );
     assert!(MotifParams::new(0.0).gamma(1.0).check().is_ok());
+    for a in [0.0, 1.0, f64::NAN, -0.1] {
+        assert_eq!(
+            invalid_name(MotifParams::new(1.0).alpha(a).check()),
+            "alpha"
+        );
+    }
+    for f in [0.0, 1.5, f64::NAN] {
+        assert_eq!(
+            invalid_name(
+                MotifParams::new(1.0)
+                    .durations(StageDurations::Minimum { fraction: f })
+                    .check()
+            ),
+            "min_stage_fraction"
+        );
+    }
+    // The textual forms the command line uses.
+    assert_eq!("independent".parse::<Null>().unwrap(), Null::Independent);
+    assert_eq!(Null::Markov.to_string(), "markov");
+    assert_eq!(
+        "bonferroni".parse::<casc_motif::Correction>().unwrap(),
+        casc_motif::Correction::Bonferroni
+    );
+    assert_eq!(
+        "off".parse::<StageDurations>().unwrap(),
+        StageDurations::Ignored
+    );
+    assert_eq!(
+        "0.5".parse::<StageDurations>().unwrap(),
+        StageDurations::Minimum { fraction: 0.5 }
+    );
+    assert!("often".parse::<StageDurations>().is_err() && "x".parse::<Null>().is_err());
     assert_eq!(invalid_name(MotifParams::new(-1.0).check()), "beta");
     assert_eq!(invalid_name(MotifParams::new(f64::NAN).check()), "beta");
     assert_eq!(
@@ -199,8 +240,14 @@ fn motif_hmm_restarts_at_every_recording() {
                 .any(|r| r.contains(&x.stage_starts[0]) && r.contains(&x.end))
         );
     }
-    // The whole step: no kept instance crosses a boundary either.
-    let p = MotifParams::new(beta).gamma(gamma).check().unwrap();
+    // The whole step: no kept instance crosses a boundary either. (The reference's null finds
+    // the motif in this short series; the Markov null does not, see the conformance tests.)
+    let p = MotifParams::new(beta)
+        .gamma(gamma)
+        .null(Null::Independent)
+        .durations(StageDurations::Ignored)
+        .check()
+        .unwrap();
     let step = motif_step(&costs, k, &plain, &recordings, &p).unwrap();
     assert!(!step.motifs.is_empty());
     for m in &step.motifs {
@@ -311,8 +358,9 @@ mod kept_motifs {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(128))]
-        /// Every motif kept has at least the minimum number of instances, a positive score (more
-        /// instances than the independence null expects) and instances that do not overlap.
+        /// Every motif kept has at least the minimum number of instances, stages that last
+        /// their minimum durations and instances that do not overlap; under the independence
+        /// null also a positive score (more instances than it expects).
         #[test]
         fn kept_motifs_are_supported_and_disjoint(
             segs in prop::collection::vec((0usize..4, 1usize..6), 20..120),
@@ -328,17 +376,34 @@ mod kept_motifs {
                 .filter(|m| m.windows(2).all(|p| p[0] != p[1]))
                 .collect();
             prop_assume!(!motifs.is_empty());
-            let p = MotifParams::new(beta).gamma(gamma).min_instances(2).check().unwrap();
             let t = plain.len();
-            let step = apply_motifs(&costs, k, &plain, &[0..t], &motifs, &p).unwrap();
-            let mut spans: Vec<(usize, usize)> = Vec::new();
-            for m in &step.motifs {
-                prop_assert!(m.instances.len() >= 2);
-                prop_assert!(m.score > 0.0, "motif {:?} kept with score {}", m.states, m.score);
-                spans.extend(m.instances.iter().map(|x| (x.start, x.end)));
+            for null in [Null::Independent, Null::Markov] {
+                let p = MotifParams::new(beta)
+                    .gamma(gamma)
+                    .min_instances(2)
+                    .null(null)
+                    .check()
+                    .unwrap();
+                let step = apply_motifs(&costs, k, &plain, &[0..t], &motifs, &p).unwrap();
+                let mut spans: Vec<(usize, usize)> = Vec::new();
+                for m in &step.motifs {
+                    prop_assert!(m.instances.len() >= 2);
+                    // The independence null prunes motifs with no more instances than chance.
+                    prop_assert!(
+                        null == Null::Markov || m.score > 0.0,
+                        "motif {:?} kept with score {}", m.states, m.score
+                    );
+                    for x in &m.instances {
+                        for (i, w) in x.stage_starts.windows(2).enumerate() {
+                            prop_assert!(w[1] - w[0] >= m.min_durations[i]);
+                        }
+                        prop_assert!(x.end + 1 - x.stage_starts[m.states.len() - 1] >= m.min_durations[m.states.len() - 1]);
+                    }
+                    spans.extend(m.instances.iter().map(|x| (x.start, x.end)));
+                }
+                spans.sort_unstable();
+                prop_assert!(spans.windows(2).all(|w| w[0].1 < w[1].0));
             }
-            spans.sort_unstable();
-            prop_assert!(spans.windows(2).all(|w| w[0].1 < w[1].0));
         }
     }
 }

@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use casc_motif::{DecodeBuffers, HmmInput, MotifParams, decode_motif, motif_step};
+use casc_motif::{
+    DecodeBuffers, HmmInput, MotifParams, Null, StageDurations, decode_motif, motif_step,
+};
 use serde_json::Value;
 
 const PATH: &str = concat!(
@@ -105,8 +107,12 @@ fn cases() -> Vec<Case> {
         .collect()
 }
 
+/// The reference's behaviour: the independence null (with its modules and Bonferroni
+/// threshold) and stages of any duration.
 fn params(c: &Case) -> casc_motif::ValidMotifParams {
     MotifParams::new(c.beta)
+        .null(Null::Independent)
+        .durations(StageDurations::Ignored)
         .gamma(c.gamma)
         .min_instances(c.min_instances)
         .max_motifs(c.max_motifs)

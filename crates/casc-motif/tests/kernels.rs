@@ -5,9 +5,9 @@
 
 use approx::assert_relative_eq;
 use casc_motif::{
-    DecodeBuffers, HmmInput, Span, count_non_overlapping, counted_repeats, decode_motif, greedy,
-    lcp_array, ln_factorial, maximal_repeats, poisson_log_sf, poisson_sf, significant_repeats,
-    suffix_array,
+    DecodeBuffers, HmmInput, PreparedCosts, Span, count_non_overlapping, counted_repeats,
+    decode_motif, decode_prepared_durations, greedy, lcp_array, ln_factorial, maximal_repeats,
+    poisson_log_sf, poisson_sf, significant_repeats, suffix_array,
 };
 use proptest::prelude::*;
 
@@ -304,6 +304,92 @@ proptest! {
             }
         }
         prop_assert!((got.unwrap() - best).abs() <= 1e-9 * (1.0 + best.abs()), "{} vs {}", got.unwrap(), best);
+    }
+}
+
+/// Whether every maximal run of a stage in the hidden path `h` lasts at least its minimum.
+fn runs_long_enough(h: &[usize], mins: &[usize]) -> bool {
+    let mut i = 0;
+    while i < h.len() {
+        let mut j = i;
+        while j < h.len() && h[j] == h[i] {
+            j += 1;
+        }
+        if h[i] > 0 && j - i < mins[h[i] - 1] {
+            return false;
+        }
+        i = j;
+    }
+    true
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The duration-aware decode is the cheapest hidden path whose stage runs all last their
+    /// minimum, found by enumerating every path; with minimums of 1 it is the plain decode.
+    #[test]
+    fn duration_aware_hmm_equals_brute_force(
+        t in 1usize..=8,
+        r in 1usize..=3,
+        seed_costs in prop::collection::vec(0.0f64..10.0, 24),
+        plain_raw in prop::collection::vec(0usize..3, 8),
+        motif_raw in prop::collection::vec(0usize..3, 3),
+        mins_raw in prop::collection::vec(1usize..=3, 3),
+        beta in 0.0f64..6.0,
+        gamma in 0.2f64..1.0,
+        cut in 0usize..8,
+    ) {
+        let k = 3;
+        let costs = &seed_costs[..t * k];
+        let plain = &plain_raw[..t];
+        let motif = &motif_raw[..r];
+        let mins = &mins_raw[..r];
+        let pen = -gamma.ln();
+        let cut = cut.min(t);
+        let recordings = [0..cut, cut..t];
+        let input = HmmInput { costs, k, plain, recordings: &recordings, beta, garbage_penalty: pen };
+        let prep = PreparedCosts::new(&input);
+        let inst = decode_prepared_durations(&prep, motif, mins, &mut DecodeBuffers::default());
+        let mut h = vec![0usize; t];
+        for x in &inst {
+            prop_assert_eq!(x.stage_starts.len(), r);
+            prop_assert!(recordings.iter().any(|rc| rc.contains(&x.start()) && rc.contains(&x.end)));
+            for (s, &from) in x.stage_starts.iter().enumerate() {
+                let to = x.stage_starts.get(s + 1).copied().unwrap_or(x.end + 1);
+                prop_assert!(to - from >= mins[s], "stage {} lasts {} < {}", s, to - from, mins[s]);
+                h[from..to].fill(s + 1);
+            }
+        }
+        // Each recording separately: the decoded path is the cheapest admissible one.
+        for rc in recordings.iter().filter(|rc| !rc.is_empty()) {
+            let n = rc.len();
+            let sub_costs = &costs[rc.start * k..rc.end * k];
+            let sub_plain = &plain[rc.clone()];
+            let got = &h[rc.clone()];
+            prop_assert!(runs_long_enough(got, mins), "{:?}", got);
+            let got_cost = path_cost(sub_costs, k, sub_plain, motif, beta, pen, got);
+            prop_assert!(got_cost.is_some(), "decoded path is impossible: {:?}", got);
+            let mut best = f64::INFINITY;
+            for code in 0..(r + 1).pow(n as u32) {
+                let mut c = code;
+                let path: Vec<usize> = (0..n).map(|_| { let d = c % (r + 1); c /= r + 1; d }).collect();
+                if !runs_long_enough(&path, mins) {
+                    continue;
+                }
+                if let Some(v) = path_cost(sub_costs, k, sub_plain, motif, beta, pen, &path) {
+                    best = best.min(v);
+                }
+            }
+            let g = got_cost.unwrap();
+            prop_assert!((g - best).abs() <= 1e-9 * (1.0 + best.abs()), "{} vs {}", g, best);
+        }
+        // Minimums of 1: the same instances as the plain decode.
+        let ones = vec![1; r];
+        prop_assert_eq!(
+            decode_prepared_durations(&prep, motif, &ones, &mut DecodeBuffers::default()),
+            decode_motif(&input, motif, &mut DecodeBuffers::default())
+        );
     }
 }
 

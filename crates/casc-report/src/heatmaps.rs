@@ -1,10 +1,11 @@
-//! "Dependency networks": each state's precision matrix as a heatmap on one symmetric colour
-//! scale, with a colour bar; small matrices as SVG cells with their values, large ones as one
-//! embedded bitmap (a BMP, base64-encoded).
+//! "Dependency networks": each state's precision matrix as a heatmap on its own symmetric
+//! colour scale (a state of low variance has large precisions; one shared scale would whiten
+//! the others), with its colour bar; small matrices as SVG cells with their values, large ones
+//! as one embedded bitmap (a BMP, base64-encoded).
 
 use std::fmt::Write as _;
 
-use casc::output::{STATES_FILE, Summary};
+use casc::output::STATES_FILE;
 
 use crate::html::{esc, fmt_num, fmt_sig, state_color, truncate};
 use crate::input::ReportInput;
@@ -15,35 +16,29 @@ const HEATMAP_SVG_MAX: usize = 40;
 /// The section's content; for a prediction's folder (no states), where to find them.
 pub(crate) fn section(input: &ReportInput, h: &mut String) {
     let Some(states) = &input.states else {
-        let model = match &input.summary {
-            Summary::Predict(s) => format!(" <b>{}</b>", esc(&s.model)),
-            Summary::Fit(_) => String::new(),
-        };
+        let why = input
+            .states_note
+            .clone()
+            .unwrap_or_else(|| "the model file was not looked for".into());
         let _ = writeln!(
             h,
-            "<p>This folder was written by <code>casc predict</code>, which labels data with a fitted model and does not copy its states: the states' networks are in the folder of the fit that made the model{model} (its {STATES_FILE} and report.html).</p>"
+            "<p>This folder was written by <code>casc predict</code>, which labels data with a fitted model and does not copy its states, and {}: the states' networks are in the folder of the fit that made the model (its {STATES_FILE} and report.html).</p>",
+            esc(&why)
         );
         return;
     };
+    if let Some(path) = &input.states_from {
+        let _ = writeln!(
+            h,
+            "<p class=\"dim\">The states of the model this folder applied, read from {}.</p>",
+            esc(&path.display().to_string())
+        );
+    }
     let window = states.window;
     let d = states.sensors.len() * window;
-    // One symmetric scale for all states, from the largest off-diagonal magnitude.
-    let mut scale = 0.0f64;
-    for s in &states.states {
-        for (r, row) in s.precision.iter().enumerate() {
-            for (c, &v) in row.iter().enumerate() {
-                if r != c && v.is_finite() {
-                    scale = scale.max(v.abs());
-                }
-            }
-        }
-    }
-    if scale == 0.0 {
-        scale = 1.0;
-    }
     let _ = writeln!(
         h,
-        "<p>Each state's precision matrix (inverse covariance{}): a non-zero off-diagonal entry links two sensors given all the others. Colours are symmetric around 0, the same scale for every state; entries beyond &#177;{} (mostly the diagonal) are drawn at full colour.{}</p>",
+        "<p>Each state's precision matrix (inverse covariance{}): a non-zero off-diagonal entry links two sensors given all the others. Colours are symmetric around 0 and each state has its own scale, from its largest off-diagonal magnitude (under its name): compare the pattern of links between states, not the shades; entries beyond the scale (mostly the diagonal) are drawn at full colour.{}</p>",
         if window > 1 {
             format!(
                 " of {window} stacked consecutive observations; the blocks are the time lags, sensor <i>name</i>[t+j] is the observation j steps later"
@@ -51,14 +46,12 @@ pub(crate) fn section(input: &ReportInput, h: &mut String) {
         } else {
             String::new()
         },
-        fmt_sig(scale),
         if d <= HEATMAP_SVG_MAX {
             " Hover a cell for its value (states.json has them all)."
         } else {
             " The exact values are in states.json."
         }
     );
-    colorbar(h, scale);
     let labels: Vec<String> = (0..window)
         .flat_map(|lag| {
             states.sensors.iter().map(move |s| match (window, lag) {
@@ -71,6 +64,7 @@ pub(crate) fn section(input: &ReportInput, h: &mut String) {
     let k = input.n_colors();
     h.push_str("<div class=\"cards\">\n");
     for s in &states.states {
+        let scale = state_scale(&s.precision);
         let _ = writeln!(
             h,
             "<div class=\"card\"><h3><span class=\"sw\" style=\"background:{}\"></span>state {}</h3><p class=\"small\">{} timesteps &#183; {} non-zeros</p>",
@@ -79,10 +73,32 @@ pub(crate) fn section(input: &ReportInput, h: &mut String) {
             s.timesteps,
             s.nonzeros
         );
+        colorbar(h, scale);
         heatmap_svg(h, &s.precision, window, &labels, scale);
         h.push_str("</div>\n");
     }
     h.push_str("</div>\n");
+}
+
+/// The colour scale of one state's precision `p`: its largest finite off-diagonal magnitude,
+/// else its largest finite magnitude, else 1.
+fn state_scale(p: &[Vec<f64>]) -> f64 {
+    let mut off = 0.0f64;
+    let mut all = 0.0f64;
+    for (r, row) in p.iter().enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            if v.is_finite() {
+                all = all.max(v.abs());
+                if r != c {
+                    off = off.max(v.abs());
+                }
+            }
+        }
+    }
+    [off, all, 1.0]
+        .into_iter()
+        .find(|&v| v > 0.0)
+        .unwrap_or(1.0)
 }
 
 /// One state's `d x d` precision `p` (rows) as an SVG, with lag blocks and labels.
@@ -171,8 +187,8 @@ fn heatmap_svg(h: &mut String, p: &[Vec<f64>], window: usize, labels: &[String],
 
 /// A horizontal colour bar from `-scale` to `scale`.
 fn colorbar(h: &mut String, scale: f64) {
-    let steps = 41;
-    let bw = 6.0;
+    let steps = 31;
+    let bw = 5.0;
     let w = steps as f64 * bw;
     let _ = write!(
         h,
@@ -199,7 +215,7 @@ fn colorbar(h: &mut String, scale: f64) {
 }
 
 /// Blue (negative) to white (0) to red (positive), clipped to `[-1, 1]`.
-fn diverging(t: f64) -> String {
+pub(crate) fn diverging(t: f64) -> String {
     let (r, g, b) = diverging_rgb(t);
     format!("#{r:02x}{g:02x}{b:02x}")
 }
@@ -291,6 +307,29 @@ mod tests {
     }
 
     #[test]
+    fn every_state_has_its_own_scale() {
+        let mut low = sym(3, 0);
+        for row in low.iter_mut() {
+            for v in row.iter_mut() {
+                *v *= 1000.0;
+            }
+        }
+        assert_eq!(state_scale(&low), 1000.0 * state_scale(&sym(3, 0)));
+        assert_eq!(
+            state_scale(&[vec![2.0, 0.0], vec![0.0, 3.0]]),
+            3.0,
+            "diagonal only"
+        );
+        assert_eq!(state_scale(&[vec![0.0]]), 1.0);
+        let h = render_small();
+        assert_eq!(
+            h.matches("class=\"cbar\"").count(),
+            3,
+            "a colour bar per state"
+        );
+    }
+
+    #[test]
     fn small_matrices_are_svg_cells_with_the_files_values() {
         let h = render_small();
         // sym(6, 0)[0][0] is 1.5; the page shows it as written in states.json.
@@ -327,13 +366,7 @@ mod tests {
                 "split_merge": [], "beta_estimates": [], "iteration_log": []})),
             states: Some(states(p)),
             motifs: Vec::new(),
-            segments: vec![casc::output::SegmentRow {
-                recording: None,
-                start: 0,
-                end: 9,
-                state: 0,
-                motif: None,
-            }],
+            assignments: crate::test_support::assignment_rows(&[(None, 0, 9, 0)]),
         };
         let h = ReportInput::new(files(&precision)).unwrap().render();
         let markup = check_markup(&h).unwrap();

@@ -1,5 +1,6 @@
-//! The small pieces of HTML every section uses: escaping, number formatting (numbers from the
-//! files keep their text), state colours and key/value rows.
+//! The small pieces of HTML every section uses: escaping, number formatting (numbers are
+//! rounded for reading, with the text the files have in a tooltip), state colours and
+//! key/value rows.
 
 use std::fmt::Write as _;
 
@@ -71,24 +72,72 @@ pub(crate) fn esc(s: &str) -> String {
 pub(crate) const DASH: &str = "&#8212;";
 
 /// A number read from the folder's JSON, as the text serde_json wrote for it (the shortest text
-/// that reads back as `v`: `25.0`, `8.536723575373206e-29`); a dash if not finite.
+/// that reads back as `v`: `25.0`, `8.536723575373206e-29`); a dash if not finite. For
+/// tooltips: the page shows [`num_html`].
 pub(crate) fn fmt_num(v: f64) -> String {
     serde_json::Number::from_f64(v).map_or_else(|| DASH.into(), |n| n.to_string())
 }
 
-/// [`fmt_num`] of a number that may be `null` in the file.
-pub(crate) fn fmt_opt(v: Option<f64>) -> String {
-    v.map_or_else(|| DASH.into(), fmt_num)
+/// `v` rounded for reading: integers as they are, one decimal from 100 on (`1255.7`), four
+/// significant digits below (`0.01235`, `12.35`), and three in scientific notation for very
+/// small or very large magnitudes (`8.54e-29`); trailing zeros dropped.
+pub(crate) fn fmt_round(v: f64) -> String {
+    if !v.is_finite() {
+        return DASH.into();
+    }
+    let a = v.abs();
+    if v.fract() == 0.0 && a < 1e9 {
+        return format!("{}", v as i64);
+    }
+    let trim = |s: String| {
+        if s.contains('.') && !s.contains('e') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    if !(1e-3..1e9).contains(&a) {
+        let s = format!("{v:.2e}");
+        // 1.50e-7 -> 1.5e-7
+        return match s.split_once('e') {
+            Some((m, e)) => format!("{}e{e}", trim(m.to_string())),
+            None => s,
+        };
+    }
+    if a >= 100.0 {
+        return trim(format!("{v:.1}"));
+    }
+    let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
+    trim(format!("{v:.decimals$}"))
 }
 
-/// A JSON value as HTML: numbers with their JSON text, strings escaped, `true`/`false` as
-/// yes/no, `null` as a dash, lists comma-separated, objects as `key: value` pairs.
+/// A number from the folder's files as HTML: its own text when that is short (`0.001`,
+/// `25.0`), else rounded ([`fmt_round`]) with the file's text in a tooltip; a dash if not
+/// finite.
+pub(crate) fn num_html(v: f64) -> String {
+    let exact = fmt_num(v);
+    if !v.is_finite() || exact.len() <= 7 {
+        return exact;
+    }
+    format!("<span title=\"{exact}\">{}</span>", fmt_round(v))
+}
+
+/// [`num_html`] of a number that may be `null` in the file.
+pub(crate) fn fmt_opt(v: Option<f64>) -> String {
+    v.map_or_else(|| DASH.into(), num_html)
+}
+
+/// A JSON value as HTML: numbers as [`num_html`] shows them, strings escaped, `true`/`false`
+/// as yes/no, `null` as a dash, lists comma-separated, objects as `key: value` pairs.
 pub(crate) fn fmt_value(v: &serde_json::Value) -> String {
     use serde_json::Value;
     match v {
         Value::Null => DASH.into(),
         Value::Bool(b) => (if *b { "yes" } else { "no" }).into(),
-        Value::Number(n) => esc(&n.to_string()),
+        Value::Number(n) => match (n.as_f64(), n.is_f64()) {
+            (Some(x), true) => num_html(x),
+            _ => esc(&n.to_string()),
+        },
         Value::String(s) => esc(s),
         Value::Array(a) => a.iter().map(fmt_value).collect::<Vec<_>>().join(", "),
         Value::Object(o) => o
@@ -151,13 +200,42 @@ mod tests {
             let t = serde_json::to_string(&v).unwrap();
             let back: Option<f64> = serde_json::from_str(&t).unwrap();
             assert_eq!(back, Some(v), "{t}");
-            assert_eq!(fmt_opt(back), t);
+            assert_eq!(back.map(fmt_num), Some(t.clone()));
+            assert!(fmt_opt(back).contains(&t), "the file's text is on the page");
             assert_eq!(fmt_f64(v).parse::<f64>().unwrap(), v);
         }
         assert_eq!(fmt_opt(None), DASH);
         assert_eq!(fmt_num(f64::NAN), DASH);
         let v: serde_json::Value = serde_json::from_str(r#"[3, 2.50, true, null, "a<b"]"#).unwrap();
         assert_eq!(fmt_value(&v), "3, 2.5, yes, &#8212;, a&lt;b");
+    }
+
+    #[test]
+    fn numbers_are_rounded_for_reading_with_the_exact_text_at_hand() {
+        assert_eq!(fmt_round(1255.6782999788313), "1255.7");
+        assert_eq!(fmt_round(29180.343370998835), "29180.3");
+        assert_eq!(fmt_round(12.3456), "12.35");
+        assert_eq!(fmt_round(0.012345678901234567), "0.01235");
+        assert_eq!(fmt_round(9.693378643803586), "9.693");
+        assert_eq!(fmt_round(25.0), "25");
+        assert_eq!(fmt_round(-6.626524252378694), "-6.627");
+        assert_eq!(fmt_round(P0), "8.54e-29");
+        assert_eq!(fmt_round(1.5e-7), "1.5e-7");
+        assert_eq!(fmt_round(2.5e12), "2.5e12");
+        assert_eq!(fmt_round(0.1 + 0.2), "0.3");
+        assert_eq!(fmt_round(f64::NAN), DASH);
+        assert_eq!(num_html(0.001), "0.001");
+        assert_eq!(num_html(25.0), "25.0");
+        assert_eq!(
+            num_html(1255.6782999788313),
+            "<span title=\"1255.6782999788313\">1255.7</span>"
+        );
+        assert_eq!(fmt_opt(None), DASH);
+        let v: serde_json::Value = serde_json::from_str("[3, 0.30000000000000004]").unwrap();
+        assert_eq!(
+            fmt_value(&v),
+            "3, <span title=\"0.30000000000000004\">0.3</span>"
+        );
     }
 
     #[test]

@@ -1,18 +1,20 @@
 //! Loading an output folder into a checked [`ReportInput`]: the typed files of
-//! [`casc::output`], the state runs in global time, and the sensor values of the data CSVs
-//! named in `summary.json` when they can still be found.
+//! [`casc::output`], the state runs in global time (from `assignments.csv`: one row per
+//! timestep, whatever the row numbers), the sensor values of the data CSVs named in
+//! `summary.json` when they can still be found, and, for a prediction, the states of the model
+//! it applied when the model file can still be found.
 
 use std::path::{Path, PathBuf};
 
 use casc::Series;
 use casc::output::{
-    FitSummary, MOTIFS_FILE, MotifEntry, OutputError, SEGMENTS_FILE, STATES_FILE, SUMMARY_FILE,
-    SegmentRow, StatesFile, Summary, read_motifs, read_segments, read_states, read_summary,
+    ASSIGNMENTS_FILE, AssignmentRow, FitSummary, MOTIFS_FILE, MotifEntry, OutputError, STATES_FILE,
+    SUMMARY_FILE, StatesFile, Summary, read_assignments, read_motifs, read_states, read_summary,
 };
-use casc::{ReadOptions, Recording};
+use casc::{Model, ReadOptions, Recording};
 
-use crate::ReportError;
 use crate::downsampling::Run;
+use crate::{ReportError, ReportOptions};
 
 /// The files of an output folder that the page shows, as read by [`casc::output`].
 #[derive(Clone, Debug)]
@@ -23,13 +25,13 @@ pub struct OutputFiles {
     pub states: Option<StatesFile>,
     /// `motifs.json`.
     pub motifs: Vec<MotifEntry>,
-    /// `segments.csv`.
-    pub segments: Vec<SegmentRow>,
+    /// `assignments.csv`.
+    pub assignments: Vec<AssignmentRow>,
 }
 
 impl OutputFiles {
-    /// Reads `summary.json`, `motifs.json`, `segments.csv` and, for a fit, `states.json` from
-    /// `dir`.
+    /// Reads `summary.json`, `motifs.json`, `assignments.csv` and, for a fit, `states.json`
+    /// from `dir`.
     pub fn read(dir: &Path) -> Result<Self, ReportError> {
         let summary = read_summary(&dir.join(SUMMARY_FILE))?;
         let states = match summary {
@@ -40,7 +42,7 @@ impl OutputFiles {
             summary,
             states,
             motifs: read_motifs(&dir.join(MOTIFS_FILE))?,
-            segments: read_segments(&dir.join(SEGMENTS_FILE))?,
+            assignments: read_assignments(&dir.join(ASSIGNMENTS_FILE))?,
         })
     }
 }
@@ -53,12 +55,20 @@ pub struct ReportInput {
     /// The summary's recordings (one covering every step when it names none).
     recordings: Vec<Recording>,
     pub(crate) states: Option<StatesFile>,
+    /// For a prediction whose states come from its model file: that file.
+    pub(crate) states_from: Option<PathBuf>,
+    /// For a prediction: why its model's states are not shown.
+    pub(crate) states_note: Option<String>,
     pub(crate) motifs: Vec<MotifEntry>,
-    /// Maximal runs of one state over the whole series, from `segments.csv`.
+    /// Maximal runs of one state over the whole series, from `assignments.csv`.
     pub(crate) runs: Vec<Run>,
+    /// Each timestep's state.
+    pub(crate) steps: Vec<usize>,
     pub(crate) data: Option<Series>,
     /// Why the sensor values are not shown, when they are not.
     pub(crate) data_note: Option<String>,
+    /// What the page shows besides the files.
+    pub(crate) options: ReportOptions,
 }
 
 impl ReportInput {
@@ -68,7 +78,31 @@ impl ReportInput {
     /// recorded in the summary, if any. A data file that cannot be used is recorded as a note
     /// shown on the page.
     pub fn load(dir: &Path) -> Result<Self, ReportError> {
-        let input = Self::check(OutputFiles::read(dir)?, dir)?;
+        let mut input = Self::check(OutputFiles::read(dir)?, dir)?;
+        if let Summary::Predict(p) = &input.summary
+            && input.states.is_none()
+        {
+            let model = p.model.clone();
+            match locate(&model, dir).map(|path| (Model::load(&path), path)) {
+                None => input.states_note = Some(format!("the model file {model} was not found")),
+                Some((Err(e), _)) => {
+                    input.states_note = Some(format!("the model file cannot be read ({e:#})"))
+                }
+                Some((Ok(m), path)) => {
+                    let states = StatesFile::from_model(&m, input.state_counts());
+                    if states.sensors.len() == input.n_sensors() {
+                        input.states = Some(states);
+                        input.states_from = Some(path);
+                    } else {
+                        input.states_note = Some(format!(
+                            "the model file {model} has {} sensors, this folder {}",
+                            states.sensors.len(),
+                            input.n_sensors()
+                        ));
+                    }
+                }
+            }
+        }
         Ok(match input.read_data(dir) {
             Ok(series) => input.with_data(series),
             Err(note) => Self {
@@ -76,6 +110,12 @@ impl ReportInput {
                 ..input
             },
         })
+    }
+
+    /// The same input drawn with `options` (detail windows).
+    pub fn with_options(mut self, options: ReportOptions) -> Self {
+        self.options = options;
+        self
     }
 
     /// Checks that the files fit together (times inside the series, recordings of the summary,
@@ -130,7 +170,7 @@ impl ReportInput {
             summary,
             states,
             motifs,
-            segments,
+            assignments,
         } = files;
         let n_steps = summary.n_steps();
         let mut recordings = summary.recordings().to_vec();
@@ -206,16 +246,20 @@ impl ReportInput {
             }
         }
 
-        let runs = runs_from_segments(&segments, &recordings, n_steps)
-            .map_err(|(line, message)| invalid(SEGMENTS_FILE, Some(line), message))?;
+        let (runs, steps) = runs_from_assignments(&assignments, &recordings, n_steps)
+            .map_err(|(line, message)| invalid(ASSIGNMENTS_FILE, line, message))?;
         Ok(Self {
             summary,
             recordings,
             states,
+            states_from: None,
+            states_note: None,
             motifs,
             runs,
+            steps,
             data: None,
             data_note: None,
+            options: ReportOptions::default(),
         })
     }
 
@@ -224,6 +268,9 @@ impl ReportInput {
         let inputs = self.summary.inputs();
         if inputs.is_empty() {
             return Err("sensor values not shown: summary.json names no input file".into());
+        }
+        if inputs.iter().any(|p| p == "-") {
+            return Err("sensor values not shown: the data was read from standard input (fit a file to see its sensors here)".into());
         }
         let mut paths = Vec::with_capacity(inputs.len());
         for p in inputs {
@@ -253,11 +300,13 @@ impl ReportInput {
         sensors_of(&self.summary)
     }
 
-    /// Sensor names: from the states, else from the data's header, else none.
+    /// Sensor names of the data's columns: from the data's header, else from the states (a
+    /// fit's data has its states' order), else none.
     pub(crate) fn sensor_names(&self) -> &[String] {
-        match (&self.states, &self.data) {
-            (Some(s), _) => &s.sensors,
-            (None, Some(d)) => d.names(),
+        match (&self.data, &self.states) {
+            (Some(d), _) if d.has_names() => d.names(),
+            (_, Some(s)) => &s.sensors,
+            (Some(d), None) => d.names(),
             (None, None) => &[],
         }
     }
@@ -356,43 +405,72 @@ fn locate(given: &str, dir: &Path) -> Option<PathBuf> {
     candidates.into_iter().find(|c| c.is_file())
 }
 
-/// The rows of `segments.csv` as runs in global time, neighbours of one state merged (they
-/// differ only by motif membership). An error has the 1-based line and what is wrong.
-fn runs_from_segments(
-    segments: &[SegmentRow],
+/// Runs of one state in global time, and each timestep's state.
+type RunsAndSteps = (Vec<Run>, Vec<usize>);
+/// A problem at a 1-based line (when it is about one) of a file.
+type LineError = (Option<usize>, String);
+
+/// The rows of `assignments.csv` (one per timestep, in order) as runs of one state in global
+/// time, and each timestep's state; the rows' recordings must be the summary's. An error has
+/// the 1-based line, when it is about one, and what is wrong.
+fn runs_from_assignments(
+    rows: &[AssignmentRow],
     recordings: &[Recording],
     n_steps: usize,
-) -> Result<Vec<Run>, (usize, String)> {
+) -> Result<RunsAndSteps, LineError> {
+    if rows.len() != n_steps {
+        return Err((
+            None,
+            format!(
+                "{} rows, but summary.json has {n_steps} timesteps",
+                rows.len()
+            ),
+        ));
+    }
+    let several = recordings.len() > 1;
     let mut runs: Vec<Run> = Vec::new();
-    for (i, row) in segments.iter().enumerate() {
-        let line = i + 2; // after the header
-        let (mut start, mut end) = (row.start, row.end);
-        if let Some(name) = &row.recording {
-            let Some(r) = recordings.iter().find(|r| &r.name == name) else {
-                return Err((line, format!("recording {name:?} is not in summary.json")));
-            };
-            start += r.range.start;
-            end += r.range.start;
-            if end >= r.range.end {
-                return Err((line, format!("end {} is past recording {name:?}", row.end)));
+    let mut steps = Vec::with_capacity(n_steps);
+    let mut rec = 0;
+    for (t, row) in rows.iter().enumerate() {
+        let line = t + 2; // after the header
+        while rec + 1 < recordings.len() && t >= recordings[rec].range.end {
+            rec += 1;
+        }
+        match (&row.recording, several) {
+            (Some(name), _) if recordings.iter().all(|r| &r.name != name) => {
+                return Err((
+                    Some(line),
+                    format!("recording {name:?} is not in summary.json"),
+                ));
             }
+            (Some(name), _) if *name != recordings[rec].name => {
+                return Err((
+                    Some(line),
+                    format!(
+                        "this row is timestep {t}, in recording {:?} by summary.json, not {name:?}",
+                        recordings[rec].name
+                    ),
+                ));
+            }
+            (None, true) => {
+                return Err((
+                    Some(line),
+                    "no recording named, but summary.json has several".into(),
+                ));
+            }
+            _ => {}
         }
-        if start > end || end >= n_steps {
-            return Err((
-                line,
-                format!("segment {start}..={end} outside 0..{n_steps}"),
-            ));
-        }
+        steps.push(row.state);
         match runs.last_mut() {
-            Some(last) if last.state == row.state && last.end + 1 == start => last.end = end,
+            Some(last) if last.state == row.state => last.end = t,
             _ => runs.push(Run {
-                start,
-                end,
+                start: t,
+                end: t,
                 state: row.state,
             }),
         }
     }
-    Ok(runs)
+    Ok((runs, steps))
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ mod html;
 mod input;
 mod motifs;
 mod page;
+mod profiles;
 mod summary;
 mod timeline;
 
@@ -36,6 +37,26 @@ mod markup_check;
 mod test_support;
 
 pub use input::{OutputFiles, ReportInput};
+
+/// What the page shows besides the folder's files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// First timesteps of the full-resolution detail windows; `None`: chosen along the series
+    /// (the first motif instance, then evenly spaced) when it is longer than the overview's
+    /// pixels can show.
+    pub details: Option<Vec<usize>>,
+    /// Timesteps per detail window (default 1,000).
+    pub detail_length: usize,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        Self {
+            details: None,
+            detail_length: 1000,
+        }
+    }
+}
 
 /// The page's file name inside the output folder.
 pub const REPORT_FILE: &str = "report.html";
@@ -105,7 +126,14 @@ impl From<OutputError> for ReportError {
 /// A missing or unreadable data CSV is not an error: the page is written without the sensor
 /// plot and says why.
 pub fn write_report(dir: &Path) -> Result<PathBuf, ReportError> {
-    let html = ReportInput::load(dir)?.render();
+    write_report_with(dir, &ReportOptions::default())
+}
+
+/// [`write_report`] with `options` (which detail windows to draw).
+pub fn write_report_with(dir: &Path, options: &ReportOptions) -> Result<PathBuf, ReportError> {
+    let html = ReportInput::load(dir)?
+        .with_options(options.clone())
+        .render();
     let path = dir.join(REPORT_FILE);
     std::fs::write(&path, html).map_err(|source| ReportError::Write {
         path: path.clone(),

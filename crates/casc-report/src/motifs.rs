@@ -113,7 +113,7 @@ pub(crate) fn table(input: &ReportInput, h: &mut String) {
     let k = input.n_colors();
     let _ = writeln!(
         h,
-        "<p>{} motif{} kept.</p>\n<table class=\"data\">\n<thead><tr><th>motif</th><th>states</th><th>instances</th><th>score</th><th>p-value</th><th>mean duration per stage</th><th>mean duration</th></tr></thead>\n<tbody>",
+        "<p>{} motif{} kept.</p>\n<table class=\"data\">\n<thead><tr><th>motif</th><th>states</th><th>instances</th><th>score</th><th>p-value</th><th>adjusted p</th><th>observed</th><th>expected</th><th>mean duration per stage</th><th>mean duration</th></tr></thead>\n<tbody>",
         motifs.len(),
         plural(motifs.len())
     );
@@ -132,17 +132,21 @@ pub(crate) fn table(input: &ReportInput, h: &mut String) {
         let stages_s: Vec<String> = stages.iter().map(|v| format!("{v:.1}")).collect();
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             m.motif,
             chips.join(" &#8594; "),
             m.n_instances,
             fmt_opt(m.score),
             fmt_opt(m.p_value),
+            fmt_opt(m.adjusted_p_value),
+            m.observed_count
+                .map_or_else(|| "&#8212;".into(), |c| c.to_string()),
+            fmt_opt(m.expected_count),
             stages_s.join(" &#183; "),
             total.map_or_else(|| "&#8212;".into(), |v| format!("{v:.1}"))
         );
     }
-    h.push_str("</tbody>\n</table>\n<p class=\"dim small\">Durations in timesteps, from each instance's stage starts and end (inclusive).</p>\n");
+    h.push_str("</tbody>\n</table>\n<p class=\"dim small\">Adjusted p: the p-value corrected for all the candidates tested; observed: occurrences in the stage sequence the significance test saw; expected: their number under the null (a first-order Markov chain over segments by default). Durations in timesteps, from each instance's stage starts and end (inclusive).</p>\n");
     for m in motifs {
         instances(h, m);
     }

@@ -9,7 +9,7 @@ use casc::output::Summary;
 
 use crate::html::{esc, fmt_opt, plural};
 use crate::input::ReportInput;
-use crate::{heatmaps, motifs, summary, timeline};
+use crate::{heatmaps, motifs, profiles, summary, timeline};
 
 impl ReportInput {
     /// The whole page.
@@ -35,10 +35,14 @@ impl ReportInput {
             esc(&title)
         );
         self.lead(&mut h);
-        h.push_str("<nav><a href=\"#timeline\">States over time</a> &#183; <a href=\"#motifs\">Motifs</a> &#183; <a href=\"#states\">Dependency networks</a> &#183; <a href=\"#summary\">Run summary</a></nav>\n");
+        h.push_str("<nav><a href=\"#timeline\">States over time</a> &#183; <a href=\"#profiles\">What the states are</a> &#183; <a href=\"#motifs\">Motifs</a> &#183; <a href=\"#states\">Dependency networks</a> &#183; <a href=\"#summary\">Run summary</a></nav>\n");
 
         h.push_str("<section id=\"timeline\">\n<h2>States over time</h2>\n");
         timeline::section(self, &mut h);
+        h.push_str("</section>\n");
+
+        h.push_str("<section id=\"profiles\">\n<h2>What the states are</h2>\n");
+        profiles::section(self, &mut h);
         h.push_str("</section>\n");
 
         h.push_str("<section id=\"motifs\">\n<h2>Motifs</h2>\n");
@@ -52,7 +56,7 @@ impl ReportInput {
         h.push_str("<section id=\"summary\">\n<h2>Run summary</h2>\n");
         summary::section(self, &mut h);
         h.push_str("</section>\n");
-        h.push_str("<footer>Written by casc from the files of this folder. Numbers are shown as written in the files.</footer>\n</body>\n</html>\n");
+        h.push_str("<footer>Written by casc from the files of this folder. Numbers are rounded for reading; hover one for the value in the files.</footer>\n</body>\n</html>\n");
         h
     }
 
@@ -99,7 +103,7 @@ nav a{color:#0969da;text-decoration:none}
 .legend{display:flex;flex-wrap:wrap;gap:6px 14px;margin:6px 0 8px}
 .chip{display:inline-flex;align-items:center;gap:4px;white-space:nowrap}
 .sw{display:inline-block;width:12px;height:12px;border-radius:2px;border:1px solid rgba(0,0,0,.25);vertical-align:-1px;margin-right:4px}
-svg.plot{max-width:100%;height:auto;display:block}
+svg.plot{max-width:100%;height:auto;display:block}svg.cbar{display:block;margin:2px 0 4px}
 svg .lab{fill:#1b1f24;font-size:12px}svg .tick{fill:#57606a;font-size:11px}
 svg .axis{stroke:#57606a;stroke-width:1}svg .sep{stroke:#d0d7de;stroke-width:1}
 svg .lane{fill:#f6f8fa;stroke:#d0d7de}svg .rec{stroke:#24292f;stroke-dasharray:4 3}svg .reclab{fill:#24292f;font-size:12px;font-weight:600}
@@ -118,11 +122,15 @@ tr.chosen td{font-weight:600;background:#dafbe1}
 .scroll{max-height:420px;overflow:auto;border:1px solid #d8dee4}
 .scroll table{margin:0}
 details{margin:4px 0}summary{cursor:pointer;color:#0969da}
+details.detail{margin:10px 0}details.detail>summary{font-weight:600;color:#1b1f24}
+tr.pass th{background:#eaeef2;text-align:left;font-weight:600;padding:4px 8px}
+table.profile td,table.profile th{padding:1px 6px}span[title]{text-decoration:underline dotted #8c959f}
 footer{margin:30px 0 10px;color:#57606a;font-size:12px}
 ";
 
 #[cfg(test)]
 mod tests {
+    use crate::html::fmt_round;
     use crate::markup_check::check_markup;
     use crate::test_support::{BIC, EVIL, P0, P1, render_small, small_run};
 
@@ -139,27 +147,34 @@ mod tests {
             "no network"
         );
         assert_eq!(
-            report.svgs, 5,
-            "timeline, colour bar, one heatmap per state"
+            report.svgs,
+            1 + 2 * 3,
+            "timeline, a colour bar and a heatmap per state"
         );
     }
 
     #[test]
-    fn numbers_equal_the_run_outputs() {
+    fn numbers_are_rounded_with_the_files_text_at_hand() {
         let h = render_small();
-        let text = |v: f64| serde_json::to_string(&v).unwrap();
-        assert!(h.contains(&format!("BIC <b>{}</b>", text(BIC))));
-        assert!(h.contains(&format!("<td>{}</td>", text(BIC))));
+        let shown = |v: f64| {
+            let text = serde_json::to_string(&v).unwrap();
+            format!("<span title=\"{text}\">{}</span>", fmt_round(v))
+        };
+        assert!(h.contains(&format!("BIC <b>{}</b>", shown(BIC))), "BIC");
+        assert!(shown(BIC).contains(">2169.3<"), "{}", shown(BIC));
+        assert!(h.contains(&format!("<td>{}</td>", shown(BIC))));
         assert!(
-            h.contains(&format!("<td class=\"num\">{}</td>", text(P0))),
+            h.contains(&format!("<td class=\"num\">{}</td>", shown(P0))),
             "p-value {}",
-            text(P0)
+            shown(P0)
         );
-        assert!(h.contains(&format!("<td class=\"num\">{}</td>", text(P1))));
+        assert!(h.contains(&format!("<td class=\"num\">{}</td>", shown(P1))));
         assert!(h.contains("2 motifs kept."));
         assert!(h.contains(", 2 motifs. BIC"));
-        // instances column
-        assert!(h.contains("<td class=\"num\">2</td><td class=\"num\">170.3064954632921</td>"));
+        assert!(h.contains(&format!(
+            "<td class=\"num\">{}</td>",
+            shown(170.3064954632921)
+        )));
         // timesteps and non-zeros per state
         let files = small_run(&[]);
         for s in &files.states.as_ref().unwrap().states {
@@ -168,8 +183,9 @@ mod tests {
         }
         assert!(h.contains(&format!(
             "<td class=\"num\">{}</td>",
-            text(29180.343370998835)
+            shown(29180.343370998835)
         )));
+        // Short texts are shown as written.
         for v in ["0.001", "0.25", "1.5", "0.75", "2.5", "2.6"] {
             assert!(h.contains(&format!("<td>{v}</td>")), "{v}");
         }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
-use crate::html::{DASH, esc, fmt_list, fmt_num, fmt_opt, fmt_value, kv};
+use crate::html::{DASH, esc, fmt_list, fmt_opt, fmt_value, kv, num_html};
 use crate::input::ReportInput;
 
 /// The section's content.
@@ -74,7 +74,19 @@ fn recordings_row(input: &ReportInput, h: &mut String) {
         .iter()
         .map(|r| format!("{} [{}, {})", esc(&r.name), r.range.start, r.range.end))
         .collect();
-    kv(h, "recordings", &recs.join("<br/>"));
+    if recs.len() > 8 {
+        kv(
+            h,
+            "recordings",
+            &format!(
+                "<details><summary>{} recordings</summary>{}</details>",
+                recs.len(),
+                recs.join("<br/>")
+            ),
+        );
+    } else {
+        kv(h, "recordings", &recs.join("<br/>"));
+    }
 }
 
 fn fit_run(input: &ReportInput, s: &FitSummary, h: &mut String) {
@@ -82,9 +94,9 @@ fn fit_run(input: &ReportInput, s: &FitSummary, h: &mut String) {
     shape_rows(input, h);
     kv(h, "bic", &fmt_opt(s.bic));
     // The penalty used; the parameters show it as given (a number, or where the estimate began).
-    kv(h, "beta", &fmt_num(s.beta));
+    kv(h, "beta", &num_html(s.beta));
     if !s.beta_estimates.is_empty() {
-        let estimates: Vec<String> = s.beta_estimates.iter().map(|&b| fmt_num(b)).collect();
+        let estimates: Vec<String> = s.beta_estimates.iter().map(|&b| num_html(b)).collect();
         kv(h, "beta_estimates", &estimates.join(" &#8594; "));
     }
     recordings_row(input, h);
@@ -127,7 +139,7 @@ fn init(s: &FitSummary, h: &mut String) {
             if chosen { " class=\"chosen\"" } else { "" },
             esc(name),
             if chosen { " (chosen)" } else { "" },
-            fmt_num(*score)
+            num_html(*score)
         );
     }
     h.push_str("</tbody>\n</table>\n");
@@ -148,8 +160,8 @@ fn split_merge(s: &FitSummary, h: &mut String) {
             t.freed,
             t.kept,
             t.split,
-            fmt_num(t.objective),
-            fmt_num(t.baseline)
+            num_html(t.objective),
+            num_html(t.baseline)
         );
     }
     h.push_str("</tbody>\n</table>\n");
@@ -166,14 +178,17 @@ fn standardization(st: &StatesFile, h: &mut String) {
         let _ = writeln!(
             h,
             "<tr><td>{name}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            fmt_num(sc.mean),
-            fmt_num(sc.sd)
+            num_html(sc.mean),
+            num_html(sc.sd)
         );
     }
     h.push_str("</tbody>\n</table>\n");
 }
 
-/// One row per EM iteration, one column per field (phase and iteration first).
+/// The EM iterations, one row each and one column per field, grouped in passes: a pass is a
+/// run of iterations of one phase numbered from 1 (phase 1 starts a new pass when it resumes
+/// from a kept split-and-merge proposal, and, for a long series, on the whole series after its
+/// sketch).
 fn iteration_log(s: &FitSummary, h: &mut String) {
     if s.iteration_log.is_empty() {
         return;
@@ -181,35 +196,107 @@ fn iteration_log(s: &FitSummary, h: &mut String) {
     let rows: Vec<Vec<(String, Value)>> = s.iteration_log.iter().map(fields).collect();
     let mut cols: Vec<&str> = Vec::new();
     for (k, _) in rows.iter().flatten() {
-        if !cols.contains(&k.as_str()) {
+        if !cols.contains(&k.as_str()) && k != "phase" && k != "stage" {
             cols.push(k);
         }
     }
-    for (pos, key) in ["phase", "iteration"].iter().enumerate() {
-        if let Some(i) = cols.iter().position(|c| c == key) {
-            let c = cols.remove(i);
-            cols.insert(pos.min(cols.len()), c);
+    if let Some(i) = cols.iter().position(|c| *c == "iteration") {
+        let c = cols.remove(i);
+        cols.insert(0, c);
+    }
+    // Passes: [start, end) of the log.
+    let mut passes: Vec<(usize, usize)> = Vec::new();
+    for (i, it) in s.iteration_log.iter().enumerate() {
+        let new_pass = i == 0 || {
+            let prev = &s.iteration_log[i - 1];
+            prev.phase != it.phase || prev.stage != it.stage || it.iteration <= prev.iteration
+        };
+        if new_pass {
+            passes.push((i, i + 1));
+        } else if let Some(p) = passes.last_mut() {
+            p.1 = i + 1;
         }
     }
-    h.push_str(
-        "<h3>Iteration log</h3>\n<div class=\"scroll\">\n<table class=\"data\">\n<thead><tr>",
+    let name_of = |i: usize| pass_name(s.iteration_log[i].phase, &s.iteration_log[i].stage);
+    let passes_named = |name: &str| passes.iter().filter(|p| name_of(p.0) == name).count();
+    let phase_passes = |phase: u8| {
+        passes
+            .iter()
+            .filter(|p| s.iteration_log[p.0].phase == phase)
+            .count()
+    };
+    let _ = writeln!(
+        h,
+        "<h3>Iteration log</h3>\n<p class=\"dim small\">Iterations are numbered from 1 in each pass. {}</p>\n<div class=\"scroll\">\n<table class=\"data\">\n<thead><tr>",
+        if phase_passes(1) > passes_named("Phase 1 (TICC) on the whole series") + 1 {
+            "Phase 1 (TICC) runs in several passes: it resumes from each split-and-merge proposal it keeps."
+        } else {
+            ""
+        }
     );
     for c in &cols {
         let _ = write!(h, "<th>{}</th>", esc(&c.replace('_', " ")));
     }
     h.push_str("</tr></thead>\n<tbody>\n");
-    for row in &rows {
-        h.push_str("<tr>");
-        for c in &cols {
-            let v = row
-                .iter()
-                .find(|(k, _)| k == c)
-                .map_or_else(String::new, |(_, v)| fmt_value(v));
-            let _ = write!(h, "<td class=\"num\">{v}</td>");
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for &(start, end) in &passes {
+        let name = name_of(start);
+        let count = match seen.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, c)) => {
+                *c += 1;
+                *c
+            }
+            None => {
+                seen.push((name.clone(), 1));
+                1
+            }
+        };
+        let pass = if passes_named(&name) > 1 {
+            format!(", pass {count} of {}", passes_named(&name))
+        } else {
+            String::new()
+        };
+        let n = end - start;
+        let last = &s.iteration_log[end - 1];
+        let _ = writeln!(
+            h,
+            "<tr class=\"pass\"><th colspan=\"{}\">{name}{pass}: {n} iteration{}, objective {}</th></tr>",
+            cols.len(),
+            crate::html::plural(n),
+            num_html(last.objective)
+        );
+        for row in &rows[start..end] {
+            h.push_str("<tr>");
+            for c in &cols {
+                let v = row
+                    .iter()
+                    .find(|(k, _)| k == c)
+                    .map_or_else(String::new, |(k, v)| match (k.as_str(), v.as_u64()) {
+                        ("iteration", Some(i)) => (i + 1).to_string(),
+                        _ => fmt_value(v),
+                    });
+                let _ = write!(h, "<td class=\"num\">{v}</td>");
+            }
+            h.push_str("</tr>\n");
         }
-        h.push_str("</tr>\n");
     }
     h.push_str("</tbody>\n</table>\n</div>\n");
+}
+
+/// The heading of a pass of the iteration log, from its phase and stage.
+fn pass_name(phase: u8, stage: &str) -> String {
+    match (phase, stage) {
+        (1, "" | "phase 1") => "Phase 1 (TICC)".into(),
+        (2, "" | "phase 2") => "Phase 2 (motifs)".into(),
+        (_, "phase 1 (whole series)") => "Phase 1 (TICC) on the whole series".into(),
+        (p, "") => format!("Phase {p}"),
+        (_, other) => {
+            let mut c = other.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default()
+        }
+    }
 }
 
 /// The fields of `value` (a struct, or anything serde writes as a JSON object) in the order
@@ -255,7 +342,7 @@ pub(crate) fn fields<T: Serialize>(value: &T) -> Vec<(String, Value)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{render_small, small_params};
+    use crate::test_support::{render_small, small_params, small_run};
 
     #[test]
     fn fields_keep_their_declaration_order() {
@@ -298,6 +385,30 @@ mod tests {
     }
 
     #[test]
+    fn the_iteration_log_is_grouped_in_passes() {
+        let mut f = small_run(&["a.csv", "b.csv"]);
+        let Summary::Fit(s) = &mut f.summary else {
+            unreachable!()
+        };
+        let it = s.iteration_log[0].clone();
+        let at = |phase, iteration| {
+            let mut i = it.clone();
+            i.phase = phase;
+            i.iteration = iteration;
+            i
+        };
+        s.iteration_log = vec![at(1, 0), at(1, 1), at(1, 0), at(2, 0), at(2, 1), at(2, 2)];
+        let h = crate::input::ReportInput::new(f).unwrap().render();
+        assert!(
+            h.contains(">Phase 1 (TICC), pass 1 of 2: 2 iterations"),
+            "{h}"
+        );
+        assert!(h.contains(">Phase 1 (TICC), pass 2 of 2: 1 iteration,"));
+        assert!(h.contains(">Phase 2 (motifs): 3 iterations"));
+        assert!(h.contains("runs in several passes"));
+    }
+
+    #[test]
     fn split_merge_seconds_and_iteration_log() {
         let h = render_small();
         assert!(h.contains(
@@ -324,9 +435,13 @@ mod tests {
             ]
         );
         assert!(seconds.contains("<tr><th>beta</th><td>&#8212;</td></tr>"));
-        assert!(h.contains("<th>phase</th><th>iteration</th><th>changed steps</th>"));
+        assert!(h.contains("<thead><tr>\n<th>iteration</th>"));
         assert!(h.contains("<td class=\"num\">3, 4, 5</td><td class=\"num\">yes</td>"));
         assert!(h.contains("<td class=\"num\">123.456</td>"));
+        assert!(
+            h.contains("\">Phase 1 (TICC): 1 iteration, objective 123.456</th></tr>\n<tr><td class=\"num\">1</td>"),
+            "a pass heading, iterations numbered from 1"
+        );
         assert!(h.contains("<tr><th>converged phase2</th><td>no</td></tr>"));
         assert!(
             h.contains("<tr><th>beta</th><td>25.0</td></tr>"),

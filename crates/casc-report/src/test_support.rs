@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use casc::output::{
-    FitSummary, MOTIFS_FILE, MotifEntry, SEGMENTS_FILE, STATES_FILE, SUMMARY_FILE, SegmentRow,
-    StatesFile, Summary, write_json, write_segments,
+    ASSIGNMENTS_FILE, AssignmentRow, FitSummary, MOTIFS_FILE, MotifEntry, STATES_FILE,
+    SUMMARY_FILE, StatesFile, Summary, write_assignments, write_json,
 };
 use casc::{FitParams, Series};
 use serde_json::json;
@@ -101,14 +101,8 @@ pub fn small_run(inputs: &[&str]) -> OutputFiles {
             "objective": 123.456, "seconds": 0.125}],
     }));
     // Local times per recording: a = 0..20, b = 20..40.
-    let seg = |rec: &str, start, end, state| SegmentRow {
-        recording: Some(rec.into()),
-        start,
-        end,
-        state,
-        motif: None,
-    };
-    let segments = vec![
+    let seg = |rec: &'static str, start, end, state| (Some(rec), start, end, state);
+    let segments = [
         seg("a", 0, 1, 2),
         seg("a", 2, 5, 0),
         seg("a", 6, 7, 1),
@@ -127,8 +121,23 @@ pub fn small_run(inputs: &[&str]) -> OutputFiles {
         summary,
         states: Some(states),
         motifs,
-        segments,
+        assignments: assignment_rows(&segments),
     }
+}
+
+/// The rows of `assignments.csv` for runs `(recording, first t, last t, state)` (times local
+/// to the recording, as the file has them).
+pub fn assignment_rows(runs: &[(Option<&str>, usize, usize, usize)]) -> Vec<AssignmentRow> {
+    runs.iter()
+        .flat_map(|&(rec, start, end, state)| {
+            (start..=end).map(move |t| AssignmentRow {
+                recording: rec.map(String::from),
+                t,
+                time: None,
+                state,
+            })
+        })
+        .collect()
 }
 
 /// Sensor values for [`small_run`]: 40 steps of 3 sensors in its two recordings.
@@ -163,7 +172,7 @@ pub fn write_folder(dir: &Path, f: &OutputFiles) {
         write_json(&dir.join(STATES_FILE), s).unwrap();
     }
     write_json(&dir.join(MOTIFS_FILE), &f.motifs).unwrap();
-    write_segments(&dir.join(SEGMENTS_FILE), &f.segments).unwrap();
+    write_assignments(&dir.join(ASSIGNMENTS_FILE), &f.assignments, None).unwrap();
 }
 
 /// A data CSV with a header and `rows` rows of 3 sensors.

@@ -1,7 +1,7 @@
 //! "States over time": the legend and one SVG with the state strip, a lane per sensor (the
 //! line itself, or its min/max envelope and mean when there are more timesteps than pixels),
-//! a lane per motif, recording boundaries and the time axis; a full-resolution detail under
-//! the overview of a long series.
+//! a lane per motif, recording boundaries and the time axis; full-resolution detail windows
+//! under the overview of a long series (chosen along it, or as asked), each one collapsible.
 
 use std::fmt::Write as _;
 
@@ -16,13 +16,11 @@ const PLOT_W: usize = 1200;
 const MARGIN_L: usize = 120;
 /// Right margin of the timeline.
 const MARGIN_R: usize = 36;
-/// Timesteps of the full-resolution detail plot drawn under the overview of a long series.
-const DETAIL: usize = 1000;
 /// The colour of the sensor lines.
 const SENSOR_INK: &str = "#2f3a46";
 
-/// The section's content: legend, the note on the sensor values if any, the overview and, for
-/// a long series, a detail starting a little before the first motif instance.
+/// The section's content: legend, the note on the sensor values if any, the overview and the
+/// detail windows.
 pub(crate) fn section(input: &ReportInput, h: &mut String) {
     legend(input, h);
     if let Some(note) = &input.data_note {
@@ -30,17 +28,84 @@ pub(crate) fn section(input: &ReportInput, h: &mut String) {
     }
     let n_steps = input.n_steps();
     timeline_svg(input, h, 0, n_steps);
-    if n_steps > 2 * PLOT_W {
-        let first = input
-            .motifs
-            .iter()
-            .flat_map(|m| m.instances.iter().map(|i| i.start))
-            .min()
-            .unwrap_or(0);
-        let lo = first.saturating_sub(DETAIL / 8).min(n_steps - DETAIL);
-        let _ = writeln!(h, "<h3>Detail: timesteps {lo} to {}</h3>", lo + DETAIL - 1);
-        timeline_svg(input, h, lo, lo + DETAIL);
+    let windows = detail_windows(input);
+    for (i, (lo, hi, why)) in windows.iter().enumerate() {
+        let _ = writeln!(
+            h,
+            "<details class=\"detail\"{}><summary>Detail: timesteps {lo} to {}{}{}</summary>",
+            if i == 0 { " open=\"open\"" } else { "" },
+            hi - 1,
+            time_span(input, *lo, *hi),
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!(" <span class=\"dim\">({why})</span>")
+            }
+        );
+        timeline_svg(input, h, *lo, *hi);
+        h.push_str("</details>\n");
     }
+    if !windows.is_empty() && input.options.details.is_none() {
+        h.push_str("<p class=\"dim small\">Other detail windows: <code>casc report DIR --detail T1,T2 --detail-length N</code>.</p>\n");
+    }
+}
+
+/// ` (time a to b)` for timesteps `[lo, hi)` when the data has a time column.
+fn time_span(input: &ReportInput, lo: usize, hi: usize) -> String {
+    match input.data.as_ref().and_then(|d| d.time()) {
+        Some(t) if hi > lo && hi <= t.values.len() => format!(
+            " &#183; {} {} to {}",
+            esc(&t.name),
+            esc(&t.values[lo]),
+            esc(&t.values[hi - 1])
+        ),
+        _ => String::new(),
+    }
+}
+
+/// The detail windows `[lo, hi)` with why each was chosen: the ones asked for, else, for a
+/// series longer than the overview shows at full resolution, one around the first motif
+/// instance and three spread along the series (without windows that mostly overlap).
+pub(crate) fn detail_windows(input: &ReportInput) -> Vec<(usize, usize, String)> {
+    let n = input.n_steps();
+    let len = input.options.detail_length.clamp(1, n.max(1));
+    if n == 0 {
+        return Vec::new();
+    }
+    let last = n - len;
+    if let Some(starts) = &input.options.details {
+        return starts
+            .iter()
+            .map(|&s| (s.min(last), s.min(last) + len, String::new()))
+            .collect();
+    }
+    if n <= 2 * PLOT_W {
+        return Vec::new();
+    }
+    let mut candidates = Vec::new();
+    if let Some(first) = input
+        .motifs
+        .iter()
+        .flat_map(|m| m.instances.iter().map(|i| i.start))
+        .min()
+    {
+        candidates.push((
+            first.saturating_sub(len / 8).min(last),
+            "around the first motif instance",
+        ));
+    }
+    candidates.extend([
+        (0, "the start"),
+        (last / 2, "the middle"),
+        (last, "the end"),
+    ]);
+    let mut windows: Vec<(usize, usize, String)> = Vec::new();
+    for (lo, why) in candidates {
+        if windows.iter().all(|w| w.0.abs_diff(lo) * 2 > len) {
+            windows.push((lo, lo + len, why.to_string()));
+        }
+    }
+    windows
 }
 
 /// One chip per state colour, with the state's timesteps.
@@ -142,15 +207,21 @@ fn timeline_svg(input: &ReportInput, h: &mut String, lo: usize, hi: usize) {
 
     motifs::lanes(h, &input.motifs, axis, lo, hi, motifs_y, k);
 
-    // Recording boundaries, named above the state strip.
+    // Recording boundaries, named above the state strip where the name fits (the whole name
+    // on hover).
+    let mut unnamed = 0;
     if several {
-        for r in input
+        let shown: Vec<&casc::Recording> = input
             .recordings()
             .iter()
             .filter(|r| r.range.start < hi && r.range.end > lo)
-        {
+            .collect();
+        let prefix = common_prefix(input.recordings());
+        let mut hidden = 0;
+        for (i, r) in shown.iter().enumerate() {
             let s = r.range.start;
             let x = axis.x(s.max(lo) as f64);
+            let x_end = axis.x(r.range.end.min(hi) as f64);
             if s >= lo {
                 let _ = writeln!(
                     h,
@@ -160,12 +231,31 @@ fn timeline_svg(input: &ReportInput, h: &mut String, lo: usize, hi: usize) {
             }
             let _ = writeln!(
                 h,
-                "<text x=\"{:.1}\" y=\"{:.1}\" class=\"reclab\">{}</text>",
-                x + 4.0,
-                strip_y - 5.0,
-                esc(&truncate(&r.name, 32))
+                "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"16\" fill=\"#000\" fill-opacity=\"0\"><title>{} [{}, {})</title></rect>",
+                strip_y - 17.0,
+                (x_end - x).max(0.5),
+                esc(&r.name),
+                r.range.start,
+                r.range.end
             );
+            let next = shown
+                .get(i + 1)
+                .map_or((MARGIN_L + PLOT_W) as f64, |n| axis.x(n.range.start as f64));
+            let room = ((next - x - 8.0) / 6.8).floor();
+            if room >= 2.0 {
+                let room = (room as usize).min(32);
+                let _ = writeln!(
+                    h,
+                    "<text x=\"{:.1}\" y=\"{:.1}\" class=\"reclab\">{}</text>",
+                    x + 4.0,
+                    strip_y - 5.0,
+                    esc(&truncate(&short_name(&r.name, prefix, room), room))
+                );
+            } else {
+                hidden += 1;
+            }
         }
+        unnamed = hidden;
     }
 
     // Time axis.
@@ -190,6 +280,12 @@ fn timeline_svg(input: &ReportInput, h: &mut String, lo: usize, hi: usize) {
         axis_y + 31.0
     );
     h.push_str("</svg>\n");
+    if unnamed > 0 {
+        let _ = writeln!(
+            h,
+            "<p class=\"dim small\">{unnamed} recording names do not fit above their recording: hover the strip above the states for them (the detail windows show more).</p>"
+        );
+    }
     if span > PLOT_W {
         let _ = writeln!(
             h,
@@ -295,6 +391,34 @@ fn sensor_lane(
     );
 }
 
+/// The characters all recording names start with (`recording_` of `recording_01`, ...).
+fn common_prefix(recordings: &[casc::Recording]) -> usize {
+    let Some(first) = recordings.first() else {
+        return 0;
+    };
+    let mut len = first.name.chars().count();
+    for r in &recordings[1..] {
+        len = first
+            .name
+            .chars()
+            .zip(r.name.chars())
+            .take(len)
+            .take_while(|(a, b)| a == b)
+            .count();
+    }
+    len
+}
+
+/// A recording's name for a label with room for `room` characters: the name, or, when it is
+/// longer and every name shares a prefix, an ellipsis and what follows the prefix.
+fn short_name(name: &str, prefix: usize, room: usize) -> String {
+    if name.chars().count() <= room || prefix < 3 {
+        return name.to_string();
+    }
+    let rest: String = name.chars().skip(prefix).collect();
+    format!("\u{2026}{rest}")
+}
+
 /// The smallest and largest finite value, widened when they are (nearly) equal; `(-1, 1)`
 /// when there is none.
 fn finite_range(it: impl Iterator<Item = f64>) -> (f64, f64) {
@@ -332,13 +456,27 @@ fn nice_ticks(lo: usize, hi: usize, target: usize) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
-    use casc::output::SegmentRow;
     use serde_json::json;
 
     use super::*;
     use crate::input::OutputFiles;
     use crate::markup_check::check_markup;
     use crate::test_support::{fit_summary, render_small, sym};
+
+    #[test]
+    fn recording_labels_keep_what_tells_them_apart() {
+        let recs: Vec<casc::Recording> = (0..3)
+            .map(|i| casc::Recording {
+                name: format!("recording_{i:02}"),
+                range: i * 10..i * 10 + 10,
+            })
+            .collect();
+        let p = common_prefix(&recs);
+        assert_eq!(p, "recording_0".len());
+        assert_eq!(short_name("recording_01", p, 5), "\u{2026}1");
+        assert_eq!(short_name("recording_01", p, 20), "recording_01");
+        assert_eq!(short_name("abc", 0, 2), "abc");
+    }
 
     #[test]
     fn ticks() {
@@ -382,13 +520,7 @@ mod tests {
         let (mut t, mut i) = (0, 0usize);
         while t < n_steps {
             let end = (t + 3 + (i * 7919) % 58).min(n_steps - 1);
-            segments.push(SegmentRow {
-                recording: None,
-                start: t,
-                end,
-                state: (i * 5) % k,
-                motif: None,
-            });
+            segments.push((None, t, end, (i * 5) % k));
             t = end + 1;
             i += 1;
         }
@@ -422,7 +554,7 @@ mod tests {
             summary,
             states: Some(states),
             motifs,
-            segments,
+            assignments: crate::test_support::assignment_rows(&segments),
         };
         let h = ReportInput::new(files).unwrap().with_data(data).render();
         check_markup(&h).unwrap();
@@ -439,10 +571,15 @@ mod tests {
             "one rect per pixel run at most"
         );
         assert_eq!(h.matches("<polygon").count(), n, "one envelope per sensor");
+        let windows = h.matches("<details class=\"detail\"").count();
+        assert_eq!(
+            windows, 3,
+            "the first motif instance is at the start: start, middle, end"
+        );
         assert_eq!(
             h.matches("<polyline").count(),
-            2 * n,
-            "a mean line per sensor, and a line per sensor in the detail"
+            n + windows * n,
+            "a mean line per sensor, and a line per sensor in each detail"
         );
         eprintln!("1M-step page: {} bytes", h.len());
     }

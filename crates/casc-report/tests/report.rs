@@ -38,6 +38,16 @@ fn fit_into(dir: &Path, inputs: &[PathBuf], params: FitParams) -> (Series, casc:
     (series, fit)
 }
 
+/// How the page shows a number whose text in the file is `text`: as it is when short, else in
+/// a tooltip (`title`) over its rounded value.
+fn shown(text: &str) -> String {
+    if text.len() <= 7 {
+        format!(">{text}<")
+    } else {
+        format!("<span title=\"{text}\">")
+    }
+}
+
 /// The text of every JSON number stored under `key` anywhere in `json` (as written in the file).
 fn number_texts(json: &str, key: &str) -> Vec<String> {
     let pat = format!("\"{key}\": ");
@@ -61,10 +71,12 @@ fn report_of_a_real_fit_shows_the_files_numbers() {
     let path = casc_report::write_report(&dir).unwrap();
     let html = std::fs::read_to_string(&path).unwrap();
     let markup = check_markup(&html).unwrap();
+    let details = html.matches("<details class=\"detail\"").count();
+    assert!(details >= 2, "detail windows along 3,000 steps: {details}");
     assert_eq!(
         markup.svgs,
-        2 + 1 + 10,
-        "timeline and its detail (3,000 steps), colour bar, a heatmap per state"
+        1 + details + 2 * 10,
+        "timeline and its details (3,000 steps), a colour bar and a heatmap per state"
     );
     assert!(html.len() < 2_000_000, "{} bytes", html.len());
     assert!(!html.contains("class=\"note\""), "the data file was found");
@@ -73,30 +85,38 @@ fn report_of_a_real_fit_shows_the_files_numbers() {
         5,
         "five sensors, downsampled"
     );
+    assert_eq!(
+        html.matches("class=\"data profile\"").count(),
+        10,
+        "a profile per state"
+    );
 
     let summary = std::fs::read_to_string(dir.join("summary.json")).unwrap();
     let motifs = std::fs::read_to_string(dir.join("motifs.json")).unwrap();
     let states = std::fs::read_to_string(dir.join("states.json")).unwrap();
     let bic = &number_texts(&summary, "bic")[0];
-    assert!(html.contains(&format!("BIC <b>{bic}</b>")), "BIC {bic}");
+    assert!(
+        html.contains(&format!("BIC <b>{}", shown(bic).trim_start_matches('>'))),
+        "BIC {bic}"
+    );
     let seconds = &summary[summary.find("\"seconds\": {").unwrap()..];
     let seconds = &seconds[..seconds.find('}').unwrap()];
     for key in ["read", "beta", "init", "phase1", "phase2", "fit", "total"] {
         let v = &number_texts(seconds, key)[0];
-        assert!(html.contains(&format!("<td>{v}</td>")), "{key} {v}");
+        assert!(html.contains(&shown(v)), "{key} {v}");
     }
     let beta = &number_texts(&summary, "beta")[0]; // the penalty used (the parameter is an object)
     assert!(
-        html.contains(&format!("<tr><th>beta</th><td>{beta}</td></tr>")),
+        html.contains(&format!(
+            "<tr><th>beta</th><td>{}",
+            shown(beta).trim_start_matches('>')
+        )),
         "beta {beta}"
     );
     let lambda = &number_texts(&summary, "lambda")[0];
     assert!(html.contains(&format!("<tr><th>lambda</th><td>{lambda}</td></tr>")));
     for v in number_texts(&summary, "objective") {
-        assert!(
-            html.contains(&format!("<td class=\"num\">{v}</td>")),
-            "objective {v}"
-        );
+        assert!(html.contains(&shown(&v)), "objective {v}");
     }
     let n_motifs = motifs.matches("\"n_instances\"").count();
     assert!(
@@ -106,10 +126,7 @@ fn report_of_a_real_fit_shows_the_files_numbers() {
     assert!(html.contains(&format!(", {n_motifs} motif")));
     for key in ["p_value", "n_instances"] {
         for v in number_texts(&motifs, key) {
-            assert!(
-                html.contains(&format!("<td class=\"num\">{v}</td>")),
-                "{key} {v}"
-            );
+            assert!(html.contains(&shown(&v)), "{key} {v}");
         }
     }
     let timesteps = number_texts(&states, "timesteps");
@@ -209,18 +226,20 @@ fn report_of_a_prediction_shows_what_the_folder_has() {
     assert!(!out.join("states.json").exists());
 
     let html = std::fs::read_to_string(casc_report::write_report(&out).unwrap()).unwrap();
+    let details = html.matches("<details class=\"detail\"").count();
     assert_eq!(
         check_markup(&html).unwrap().svgs,
-        2,
-        "the timeline and its detail only"
+        1 + details + 2 * 10,
+        "the timeline, its details, and the model's states (found from summary.json)"
     );
     assert!(!html.contains("class=\"note\""), "the data file was found");
     assert_eq!(html.matches("<polygon").count(), 5);
-    assert!(html.contains("the states' networks are in the folder of the fit"));
+    assert!(html.contains("The states of the model this folder applied, read from"));
+    assert_eq!(html.matches("class=\"data profile\"").count(), 10);
     assert!(html.contains(&casc_escape(&model)));
     let motifs = std::fs::read_to_string(out.join("motifs.json")).unwrap();
     for v in number_texts(&motifs, "p_value") {
-        assert!(html.contains(&format!("<td class=\"num\">{v}</td>")), "{v}");
+        assert!(html.contains(&shown(&v)), "{v}");
     }
     assert!(html.contains("<tr><th>predict</th><td>0.5</td></tr>"));
     let _ = std::fs::remove_dir_all(&dir);

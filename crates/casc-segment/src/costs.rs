@@ -170,6 +170,56 @@ pub fn cost_matrix_into(x: &[f64], n: usize, scorers: &[StateScorer], out: &mut 
     }
 }
 
+/// The conditional costs of every timestep of `x` (row-major `T x n`): timestep `t` is
+/// scored by [`StateScorer::conditional_cost`] of the window that ends at `t`, `x[t-w+1..=t]`,
+/// or of the prefix `x[0..=t]` for the first `w - 1` timesteps. Row-major `T x K` into `out`;
+/// in parallel over blocks of time, the same result whatever the thread count.
+///
+/// # Panics
+/// As [`cost_matrix_into`].
+#[track_caller]
+pub fn conditional_cost_matrix_into(x: &[f64], n: usize, scorers: &[StateScorer], out: &mut [f64]) {
+    assert!(n > 0, "n (sensors) must be at least 1");
+    assert!(
+        x.len().is_multiple_of(n),
+        "series length {} is not a multiple of n = {n}",
+        x.len()
+    );
+    let t_len = x.len() / n;
+    let k = scorers.len();
+    assert_eq!(
+        out.len(),
+        t_len * k,
+        "output buffer has {} entries, expected T * K = {t_len} * {k}",
+        out.len()
+    );
+    let Some(first) = scorers.first() else {
+        return;
+    };
+    let w = first.w();
+    for (i, s) in scorers.iter().enumerate() {
+        assert!(
+            s.n() == n && s.w() == w,
+            "scorer {i} has n = {}, w = {} but expected n = {n}, w = {w}",
+            s.n(),
+            s.w()
+        );
+    }
+    const ROWS: usize = 1024;
+    out.par_chunks_mut(ROWS * k.max(1))
+        .enumerate()
+        .for_each(|(ci, rows)| {
+            for (i, row) in rows.chunks_exact_mut(k).enumerate() {
+                let t = ci * ROWS + i;
+                let start = (t + 1).saturating_sub(w);
+                let z = &x[start * n..(t + 1) * n];
+                for (o, s) in row.iter_mut().zip(scorers) {
+                    *o = s.conditional_cost(z);
+                }
+            }
+        });
+}
+
 /// Timesteps scored together by one inner-kernel iteration (accumulators held
 /// in vector registers; 32 measured faster than 8 or 16 with AVX2).
 const TILE: usize = 32;

@@ -27,7 +27,7 @@ mod online;
 mod scorer;
 mod viterbi;
 
-pub use costs::{CostMatrix, cost_matrix, cost_matrix_into};
+pub use costs::{CostMatrix, conditional_cost_matrix_into, cost_matrix, cost_matrix_into};
 pub use error::SegmentError;
 pub use online::{OnlineViterbi, OnlineViterbiParams, ValidOnlineViterbiParams};
 pub use scorer::{COST_CAP, StateScorer};

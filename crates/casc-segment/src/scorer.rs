@@ -226,6 +226,42 @@ impl StateScorer {
         cap(q - self.log_dets[k - 1])
     }
 
+    /// Cost of the last observation of `z` (length `k * n`, `k = 1..=w`) given the `k - 1`
+    /// before it: `-2 ln p(x_last | x_before)` without the constant, under the marginal of the
+    /// first `k` observations (the chain rule's factor: the costs of a recording's timesteps
+    /// then sum to its log-likelihood under one state, each observation counted once, where
+    /// the window costs of [`Self::cost`] count each observation `w` times). Equal to
+    /// `cost(z) - cost(z without its last observation)`, computed from the factor's last `n`
+    /// rows in `O(n k n)`; capped at [`COST_CAP`].
+    ///
+    /// # Panics
+    /// If `z.len()` is not `k * n` for some `k` in `1..=w`.
+    #[track_caller]
+    pub fn conditional_cost(&self, z: &[f64]) -> f64 {
+        let len = z.len();
+        assert!(
+            len > 0 && len.is_multiple_of(self.n) && len / self.n <= self.w,
+            "window length {len} is not k * n for k in 1..={} (n = {})",
+            self.w,
+            self.n
+        );
+        let k = len / self.n;
+        let first = len - self.n;
+        let mut q = 0.0f64;
+        let mut off = first * (first + 1) / 2;
+        for i in first..len {
+            let row = &self.tri[off..off + i + 1];
+            off += i + 1;
+            let mut y = 0.0f64;
+            for ((&l, &zj), &mj) in row.iter().zip(z).zip(&self.mean) {
+                y += l * (zj - mj);
+            }
+            q += y * y;
+        }
+        let before = if k > 1 { self.log_dets[k - 2] } else { 0.0 };
+        cap(q - (self.log_dets[k - 1] - before))
+    }
+
     /// Packed lower triangle of `U^T` (row `i` has `i + 1` entries).
     pub(crate) fn tri(&self) -> &[f64] {
         &self.tri

@@ -177,3 +177,67 @@ fn non_pd_precision_is_an_error() {
     let r = StateScorer::new(&[0.0; 2], to_faer(&m, 2).as_ref(), 1, 2);
     assert!(r.is_err());
 }
+
+/// The conditional cost of the last observation is the window's cost minus its prefix's, and
+/// the conditional costs of a series sum to the chain rule's log-likelihood: the cost of the
+/// marginal of the first `w` observations plus one conditional per later step.
+#[test]
+fn conditional_costs_are_differences_of_window_costs() {
+    for (n, w) in [(1, 1), (1, 4), (2, 3), (3, 2)] {
+        let d = n * w;
+        // A diagonally dominant symmetric block-Toeplitz precision.
+        let mut blocks = vec![0.0; w * n * n];
+        for lag in 0..w {
+            for r in 0..n {
+                for c in 0..n {
+                    let v = if lag == 0 && r == c {
+                        3.0 + r as f64
+                    } else {
+                        0.3 / (1 + lag + r + c) as f64
+                    };
+                    blocks[lag * n * n + r * n + c] = v;
+                }
+            }
+        }
+        let theta = faer::Mat::from_fn(d, d, |i, j| {
+            let (bi, r, bj, c) = (i / n, i % n, j / n, j % n);
+            if bi >= bj {
+                blocks
+                    [(bi - bj) * n * n + r * n + c.min(r).max(if bi == bj { c.min(r) } else { c })]
+            } else {
+                blocks[(bj - bi) * n * n + c * n + r]
+            }
+        });
+        let theta = faer::Mat::from_fn(d, d, |i, j| 0.5 * (theta[(i, j)] + theta[(j, i)]));
+        let mean: Vec<f64> = (0..d).map(|i| 0.1 * i as f64).collect();
+        let s = casc_segment::StateScorer::new(&mean, theta.as_ref(), n, w).unwrap();
+        let t = 9;
+        let x: Vec<f64> = (0..t * n)
+            .map(|i| ((i * 37) % 11) as f64 / 5.0 - 1.0)
+            .collect();
+        for k in 1..=w {
+            let z = &x[..k * n];
+            let expected = s.cost(z)
+                - if k > 1 {
+                    s.cost(&z[..(k - 1) * n])
+                } else {
+                    0.0
+                };
+            let got = s.conditional_cost(z);
+            assert!(
+                (got - expected).abs() < 1e-10,
+                "n {n} w {w} k {k}: {got} vs {expected}"
+            );
+        }
+        let mut out = vec![0.0; t];
+        casc_segment::conditional_cost_matrix_into(&x, n, std::slice::from_ref(&s), &mut out);
+        for tau in 0..t {
+            let start = (tau + 1).saturating_sub(w);
+            let z = &x[start * n..(tau + 1) * n];
+            assert_eq!(out[tau], s.conditional_cost(z));
+        }
+        // Chain rule for the first w observations.
+        let sum: f64 = out[..w.min(t)].iter().sum();
+        assert!((sum - s.cost(&x[..w * n])).abs() < 1e-9, "n {n} w {w}");
+    }
+}

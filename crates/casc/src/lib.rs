@@ -29,12 +29,13 @@ pub mod data;
 pub mod output;
 
 pub use casc_fit::{
-    Beta, ErrorKind, FORMAT_VERSION, Fit, FitDiagnostics, FitError, FitObserver, FitParams,
-    InitDiagnostics, Instance, IterationDiagnostics, Model, ModelFileError, Motif, NoObserver,
-    ParamError, Prediction, Recording, SplitMergeTrial, Stage, StateModel, StreamPredictor, Timing,
-    ValidFitParams, fit, fit_with,
+    Beta, ColumnMatch, Correction, Costs, ErrorKind, FORMAT_VERSION, Fit, FitDiagnostics, FitError,
+    FitObserver, FitParams, InitDiagnostics, Instance, IterationDiagnostics, Model, ModelFileError,
+    Motif, NoObserver, Null, ParamError, Prediction, Recording, SplitMergeTrial, Stage,
+    StageDurations, StateMean, StateModel, StreamPredictor, TimeColumn, Timing, ValidFitParams,
+    Window, WindowChoice, fit, fit_with,
 };
-pub use data::{DataError, Missing, ReadOptions, Table, read_csv};
+pub use data::{DataError, Missing, ParseError, ReadOptions, RowReader, Table, read_csv};
 
 use std::path::PathBuf;
 

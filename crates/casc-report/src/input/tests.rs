@@ -4,8 +4,7 @@
 use std::path::Path;
 
 use casc::output::{
-    InstanceRef, PredictSummary, SEGMENTS_FILE, STATES_FILE, SUMMARY_FILE, SegmentRow, Summary,
-    write_json,
+    ASSIGNMENTS_FILE, AssignmentRow, PredictSummary, STATES_FILE, SUMMARY_FILE, Summary, write_json,
 };
 use casc::{Missing, ReadOptions};
 use serde_json::json;
@@ -108,10 +107,7 @@ fn recorded_read_options_are_used_to_read_the_data_again() {
     let Summary::Fit(s) = &mut f.summary else {
         unreachable!()
     };
-    s.read_options = Some(ReadOptions {
-        missing: Missing::Interpolate,
-        sequence_column: None,
-    });
+    s.read_options = Some(ReadOptions::new().missing(Missing::Interpolate));
     write_json(&dir.join(SUMMARY_FILE), s).unwrap();
     let written = std::fs::read_to_string(dir.join(SUMMARY_FILE)).unwrap();
     assert!(
@@ -130,7 +126,6 @@ fn errors_name_the_missing_or_malformed_file() {
     let f = small_run(&["a.csv", "b.csv"]);
     for (victim, garbage) in [
         ("states.json", None),
-        ("segments.csv", None),
         ("motifs.json", None),
         ("summary.json", None),
         ("summary.json", Some("{\"n_steps\": ")),
@@ -139,15 +134,11 @@ fn errors_name_the_missing_or_malformed_file() {
             "states.json",
             Some("{\"sensors\": [\"a\"], \"window\": 1, \"states\": [{\"precision\": [[1, 2]]}]}"),
         ),
-        ("segments.csv", Some("start,end,state,motif\n0,3,x,\n")),
-        (
-            "segments.csv",
-            Some("recording,start,end,state,motif\nzz,0,3,1,\n"),
-        ),
-        (
-            "segments.csv",
-            Some("recording,start,end,state,motif\na,0,25,1,\n"),
-        ),
+        ("assignments.csv", None),
+        ("assignments.csv", Some("t,state\n0,x\n")),
+        ("assignments.csv", Some("recording,t,state\nzz,0,1\n")),
+        ("assignments.csv", Some("recording,t,state\na,0,1\n")),
+        ("assignments.csv", Some("recording,t\na,0\n")),
         (
             "motifs.json",
             Some(
@@ -183,12 +174,12 @@ fn files_that_are_not_what_casc_writes_are_refused_naming_file_and_place() {
     };
     let name = "x\"\\\u{e9}\u{1f600}";
     s.recordings[1].name = name.into();
-    for seg in f
-        .segments
+    for row in f
+        .assignments
         .iter_mut()
         .filter(|r| r.recording.as_deref() == Some("b"))
     {
-        seg.recording = Some(name.into());
+        row.recording = Some(name.into());
     }
     write_folder(&dir, &f);
     let written = std::fs::read_to_string(dir.join(SUMMARY_FILE)).unwrap();
@@ -223,7 +214,7 @@ fn files_that_are_not_what_casc_writes_are_refused_naming_file_and_place() {
 }
 
 #[test]
-fn segments_are_merged_into_global_runs() {
+fn assignments_become_runs_in_global_time() {
     let f = small_run(&[]);
     let input = ReportInput::new(f).unwrap();
     let runs = &input.runs;
@@ -253,41 +244,39 @@ fn segments_are_merged_into_global_runs() {
         runs.windows(2)
             .all(|w| w[0].end + 1 == w[1].start && w[0].state != w[1].state)
     );
-    // Neighbours of one state split by motif membership merge.
-    let row = |start, end, state, motif: Option<(usize, usize)>| SegmentRow {
+    assert_eq!(input.steps.len(), 40);
+    // Row numbers with gaps (rows dropped for missing values) are still one timestep each.
+    let row = |t, state| AssignmentRow {
         recording: None,
-        start,
-        end,
+        t,
+        time: None,
         state,
-        motif: motif.map(|(motif, instance)| InstanceRef { motif, instance }),
     };
-    let rows = [
-        row(0, 3, 1, None),
-        row(4, 9, 1, Some((0, 0))),
-        row(10, 11, 0, None),
-    ];
+    let rows = [row(0, 1), row(5, 1), row(6, 0), row(9, 0)];
     let recs = [Recording {
         name: "x".into(),
-        range: 0..12,
+        range: 0..4,
     }];
+    let (runs, steps) = runs_from_assignments(&rows, &recs, 4).unwrap();
+    assert_eq!(steps, vec![1, 1, 0, 0]);
     assert_eq!(
-        runs_from_segments(&rows, &recs, 12).unwrap(),
+        runs,
         vec![
             Run {
                 start: 0,
-                end: 9,
+                end: 1,
                 state: 1
             },
             Run {
-                start: 10,
-                end: 11,
+                start: 2,
+                end: 3,
                 state: 0
             }
         ]
     );
     assert_eq!(
-        runs_from_segments(&rows, &recs, 11).unwrap_err(),
-        (4, "segment 10..=11 outside 0..11".to_string())
+        runs_from_assignments(&rows, &recs, 5).unwrap_err(),
+        (None, "4 rows, but summary.json has 5 timesteps".to_string())
     );
 }
 
@@ -308,11 +297,19 @@ fn checks_across_files_name_the_file() {
     assert_eq!(e.path(), Some(Path::new(STATES_FILE)), "{e}");
 
     let mut f = small_run(&[]);
-    f.segments[3].recording = Some("c".into());
+    f.assignments[3].recording = Some("c".into());
     let e = ReportInput::new(f).unwrap_err();
     assert_eq!(
         e.to_string(),
-        format!("{SEGMENTS_FILE}:5: recording \"c\" is not in summary.json")
+        format!("{ASSIGNMENTS_FILE}:5: recording \"c\" is not in summary.json")
+    );
+    let mut f = small_run(&[]);
+    f.assignments[3].recording = Some("b".into());
+    let e = ReportInput::new(f).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains(":5: this row is timestep 3, in recording \"a\""),
+        "{e}"
     );
 }
 
@@ -354,7 +351,7 @@ fn a_predict_folder_shows_timeline_motifs_and_summary() {
         "40 timesteps &#215; 3 sensors, 2 recordings, 3 states, 2 motifs, labelled by the model <b>fit-out/model.casc</b>."
     ));
     assert!(h.contains(
-        "the states' networks are in the folder of the fit that made the model <b>fit-out/model.casc</b>"
+        "and the model file fit-out/model.casc was not found: the states' networks are in the folder of the fit"
     ));
     assert!(h.contains("<tr><th>model</th><td>fit-out/model.casc</td></tr>"));
     assert!(h.contains("<tr><th>predict</th><td>0.125</td></tr>"));
