@@ -4,42 +4,12 @@ use std::ops::Range;
 
 use crate::null::{Correction, MarkovNull, adjust_log_p};
 use crate::sa::{count_non_overlapping, lcp_array, maximal_repeat_intervals, suffix_array};
+pub use crate::segments::{Collapsed, collapse};
 use crate::stats::poisson_log_sf;
 
 /// Family-wise significance level of the independence null's Bonferroni test (the
 /// reference's; docs/method.md section 7).
 pub const FAMILY_ALPHA: f64 = 1e-3;
-
-/// The run-length encoding of an assignment, broken at recording boundaries.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Collapsed {
-    /// State of every segment.
-    pub states: Vec<usize>,
-    /// Number of segments in every recording (same order as the recordings).
-    pub per_recording: Vec<usize>,
-}
-
-/// Run-length encodes `assignment` into segments (docs/method.md section 7); a segment always ends
-/// at a recording boundary, so two neighbouring segments of different recordings may share a state.
-pub fn collapse(assignment: &[usize], recordings: &[Range<usize>]) -> Collapsed {
-    let mut states = Vec::new();
-    let mut per_recording = Vec::with_capacity(recordings.len());
-    for rec in recordings {
-        let before = states.len();
-        let mut prev = None;
-        for &s in &assignment[rec.clone()] {
-            if prev != Some(s) {
-                states.push(s);
-                prev = Some(s);
-            }
-        }
-        per_recording.push(states.len() - before);
-    }
-    Collapsed {
-        states,
-        per_recording,
-    }
-}
 
 /// The stages of an assignment: its segments without the flicker (docs/method.md section 7,
 /// step 1).

@@ -33,6 +33,7 @@ mod greedy;
 mod hmm;
 mod null;
 mod sa;
+mod segments;
 mod stats;
 
 use std::ops::Range;

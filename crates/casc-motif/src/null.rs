@@ -13,7 +13,7 @@
 
 use std::ops::Range;
 
-use crate::candidates::Collapsed;
+use crate::segments::Collapsed;
 use crate::stats::{ExtensionStep, extension_log_sf};
 
 /// The null model the significance test compares a candidate's count with.
