@@ -251,7 +251,11 @@ fn empty_states_message(counts: &[usize]) -> Option<String> {
 /// `window`, with the largest window that fits), and an estimate of beta from fewer than three
 /// rows (a switching rate needs two pairs of consecutive rows).
 pub fn check_fit_input(series: &Series, params: &casc::ValidFitParams) -> Result<(), Failure> {
-    let k = params.n_states();
+    // With a range of states, the fewest must fit.
+    let k = match params.states() {
+        casc::States::Fixed(k) => k,
+        casc::States::Auto { min, .. } => min,
+    };
     // A window chosen from the data fits the data by construction.
     let w = match params.window() {
         casc::Window::Fixed(w) => w,

@@ -6,8 +6,8 @@ use std::time::Instant;
 use anyhow::Context as _;
 use casc::output::FitSummary;
 use casc::{
-    Beta, Correction, Costs, FitParams, Null, Series, StageDurations, StateMean, ValidFitParams,
-    Window,
+    Beta, Correction, Costs, FitParams, Null, Series, StageDurations, StateMean, States,
+    ValidFitParams, Window,
 };
 use clap::Args;
 
@@ -39,6 +39,26 @@ pub fn parse_mean(s: &str) -> Result<StateMean, String> {
         "free" => Ok(StateMean::Free),
         _ => Err(format!("{s:?} is neither `stationary` nor `free`")),
     }
+}
+
+/// `--states`: `auto`, a number, or a range `A..B` (inclusive; also `A..=B`).
+pub fn parse_states(s: &str) -> Result<States, String> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("auto") {
+        return Ok(States::auto());
+    }
+    let number = |p: &str| {
+        p.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("{p:?} is not a number of states"))
+    };
+    if let Some((a, b)) = t.split_once("..") {
+        return Ok(States::Auto {
+            min: number(a)?,
+            max: number(b.trim_start_matches('='))?,
+        });
+    }
+    number(t).map(States::Fixed)
 }
 
 /// `--window`: `auto` or a number of observations.
@@ -119,7 +139,7 @@ pub struct ModelArgs {
 impl ModelArgs {
     /// The builder for `k` states with these arguments, `lambda`, `beta` and the motif phase
     /// on or off.
-    pub fn params(&self, k: usize, lambda: f64, beta: Beta, motifs: bool) -> FitParams {
+    pub fn params(&self, k: impl Into<States>, lambda: f64, beta: Beta, motifs: bool) -> FitParams {
         FitParams::new(k)
             .window(self.window)
             .lambda(lambda)
@@ -148,9 +168,10 @@ pub struct FitArgs {
     /// reads standard input.
     #[arg(required = true, value_name = "DATA.csv")]
     pub data: Vec<PathBuf>,
-    /// Number of states K (no default: it is the question you are asking).
-    #[arg(short = 'k', long)]
-    pub states: usize,
+    /// Number of states K: a number, a range `A..B` to choose from, or `auto` (chosen from the
+    /// data among 1..12, bounded by the data's length).
+    #[arg(short = 'k', long, default_value = "auto", value_parser = parse_states)]
+    pub states: States,
     /// Sparsity penalty lambda of the graphical lasso.
     #[arg(long, default_value_t = defaults().lambda(), allow_negative_numbers = true)]
     pub lambda: f64,
@@ -278,6 +299,32 @@ pub fn print_summary(series: &Series, fit: &casc::Fit, out: &Path) {
         converged(d.phase1_converged),
         d.seconds.phase1
     );
+    if let Some(c) = &d.window {
+        println!(
+            "  window chosen from the data: {} (span {} from the {}, {} row{} per pooled row)",
+            c.window,
+            c.span,
+            c.reason,
+            c.pool,
+            if c.pool == 1 { "" } else { "s" }
+        );
+    }
+    if !d.states.is_empty() {
+        let best = d.states.iter().find(|t| t.chosen).map_or(0, |t| t.states);
+        let line: Vec<String> = d
+            .states
+            .iter()
+            .rev()
+            .map(|t| format!("{}:{:.0}", t.states, t.criterion))
+            .collect();
+        println!(
+            "  states chosen from the data: {best} (criterion per number of states, lowest wins: {})",
+            line.join(" ")
+        );
+        if best == 1 {
+            println!("  note: the data shows one state; no segmentation is reported");
+        }
+    }
     if let Some(b) = d.beta_estimates.last() {
         let steps: Vec<String> = d.beta_estimates.iter().map(|b| format!("{b:.1}")).collect();
         println!(

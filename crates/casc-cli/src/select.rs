@@ -1,18 +1,38 @@
-//! `casc select`: fit a grid of numbers of states and penalties in parallel and compare them.
+//! `casc select`: compare numbers of states and penalties, in parallel, and mark the choice.
+//!
+//! By default (`--criterion likelihood`) each point of the grid of switching and sparsity
+//! penalties chooses its number of states in the `--states` range as `casc fit --states A..B`
+//! does (one fit at the largest number, states merged down, a penalised likelihood per
+//! number), so `select` and `fit` agree; the table lists every number's criterion and the
+//! lowest overall wins. `--criterion bic` ranks one fit per grid point by the BIC of the
+//! reference implementation instead (the CASC paper's section 8), which favours the smallest
+//! number offered.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use casc::{Beta, ValidFitParams};
-use clap::Args;
+use anyhow::Context as _;
+use casc::{Beta, States, ValidFitParams};
+use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 
-use crate::common::{Failure, InputArgs, fail, read_input, usage};
-use crate::fit::ModelArgs;
+use crate::common::{Failure, InputArgs, fail, read_input, say, usage};
+use crate::fit::{ModelArgs, parse_beta};
 
 /// A list of numbers of states given on the command line.
 #[derive(Clone, Debug)]
 pub struct StateList(pub Vec<usize>);
+
+/// How `select` ranks the grid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Criterion {
+    /// The penalised likelihood of `casc fit --states auto` (each grid point chooses its
+    /// number of states in the range).
+    Likelihood,
+    /// The reference's BIC, one fit per number of states and penalty.
+    Bic,
+}
 
 /// Arguments of `casc select`.
 #[derive(Args, Debug)]
@@ -20,17 +40,19 @@ pub struct SelectArgs {
     /// Input CSV files.
     #[arg(required = true, value_name = "DATA.csv")]
     pub data: Vec<PathBuf>,
-    /// Numbers of states: a range `A..B` (inclusive) or a list `4,6,8`.
-    #[arg(short = 'k', long, value_parser = parse_state_list)]
+    /// Numbers of states: a range `A..B` (inclusive) or a list `4,6,8` (a list is taken as
+    /// the range from its smallest to its largest with `--criterion likelihood`).
+    #[arg(short = 'k', long, default_value = "1..12", value_parser = parse_state_list)]
     pub states: StateList,
-    /// Switching penalties, comma-separated.
+    /// Switching penalties, comma-separated: numbers or `auto`.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "25",
-        allow_negative_numbers = true
+        default_value = "auto",
+        allow_negative_numbers = true,
+        value_parser = parse_beta
     )]
-    pub beta: Vec<f64>,
+    pub beta: Vec<Beta>,
     /// Sparsity penalties, comma-separated.
     #[arg(
         long,
@@ -39,14 +61,19 @@ pub struct SelectArgs {
         allow_negative_numbers = true
     )]
     pub lambda: Vec<f64>,
+    /// How the grid is ranked.
+    #[arg(long, value_enum, default_value_t = Criterion::Likelihood)]
+    pub criterion: Criterion,
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Include the motif phase in every fit (off by default: BIC compares the state models).
+    /// Include the motif phase in every fit (off by default: the criterion compares the state
+    /// models).
     #[arg(long)]
     pub motifs: bool,
     #[command(flatten)]
     pub input: InputArgs,
-    /// Write the best fit into this folder, as `casc fit` does.
+    /// Write the best fit into this folder, as `casc fit` does, and the table as
+    /// `select.csv`.
     #[arg(long, short)]
     pub out: Option<PathBuf>,
 }
@@ -71,23 +98,49 @@ pub fn parse_state_list(s: &str) -> Result<StateList, String> {
         .map(StateList)
 }
 
+/// One row of the table.
+struct Row {
+    states: usize,
+    beta: String,
+    lambda: f64,
+    criterion: f64,
+    seconds: f64,
+    fit: usize,
+}
+
 /// Runs `casc select`.
 pub fn run(a: SelectArgs) -> Result<(), Failure> {
     let started = Instant::now();
+    let (lo, hi) = match (a.states.0.iter().min(), a.states.0.iter().max()) {
+        (Some(&lo), Some(&hi)) => (lo, hi),
+        _ => return Err(usage("the grid is empty: give --states")),
+    };
     let mut grid: Vec<ValidFitParams> = Vec::new();
-    for &k in &a.states.0 {
-        for &beta in &a.beta {
-            for &lambda in &a.lambda {
-                grid.push(
+    for &beta in &a.beta {
+        for &lambda in &a.lambda {
+            match a.criterion {
+                Criterion::Likelihood => grid.push(
                     a.model
-                        .params(k, lambda, Beta::Fixed(beta), a.motifs)
+                        .params(States::Auto { min: lo, max: hi }, lambda, beta, a.motifs)
                         .check()?,
-                );
+                ),
+                Criterion::Bic => {
+                    for &k in &a.states.0 {
+                        grid.push(a.model.params(k, lambda, beta, a.motifs).check()?);
+                    }
+                }
             }
         }
     }
     if grid.is_empty() {
-        return Err(usage("the grid is empty: give --states"));
+        return Err(usage(
+            "the grid is empty: give --states, --beta and --lambda",
+        ));
+    }
+    if let Some(out) = &a.out {
+        casc::output::prepare_dir(out)
+            .with_context(|| format!("the output folder {}", out.display()))
+            .map_err(fail(2))?;
     }
     let series = read_input(&a.data, &a.input)?;
     let results: Vec<(Result<casc::Fit, casc::FitError>, f64)> = grid
@@ -98,47 +151,107 @@ pub fn run(a: SelectArgs) -> Result<(), Failure> {
             (r, t.elapsed().as_secs_f64())
         })
         .collect();
-    let best = results
+    let beta_text = |p: &ValidFitParams, f: &casc::Fit| match p.beta() {
+        Beta::Fixed(b) => format!("{b}"),
+        Beta::Estimated { .. } => format!("auto ({:.1})", f.model.beta),
+    };
+    let mut rows = Vec::new();
+    let mut failures = Vec::new();
+    for (i, (p, (r, secs))) in grid.iter().zip(&results).enumerate() {
+        match r {
+            Ok(f) => match a.criterion {
+                Criterion::Likelihood => {
+                    for t in f.diagnostics.states.iter().rev() {
+                        rows.push(Row {
+                            states: t.states,
+                            beta: beta_text(p, f),
+                            lambda: p.lambda(),
+                            criterion: t.criterion,
+                            seconds: *secs,
+                            fit: i,
+                        });
+                    }
+                }
+                Criterion::Bic => rows.push(Row {
+                    states: p.n_states(),
+                    beta: beta_text(p, f),
+                    lambda: p.lambda(),
+                    criterion: f.bic,
+                    seconds: *secs,
+                    fit: i,
+                }),
+            },
+            Err(e) => failures.push(format!(
+                "K {} beta {:?} lambda {}: {e}",
+                p.n_states(),
+                p.beta(),
+                p.lambda()
+            )),
+        }
+    }
+    // The lowest criterion wins; ties keep the first (fewest states, first penalties).
+    let best = rows
         .iter()
         .enumerate()
-        .filter_map(|(i, (r, _))| r.as_ref().ok().map(|f| (i, f.bic)))
-        .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
+        .min_by(|x, y| x.1.criterion.total_cmp(&y.1.criterion).then(x.0.cmp(&y.0)))
         .map(|b| b.0);
-    println!(
-        "{:>6} {:>8} {:>10} {:>14} {:>6} {:>8}",
-        "K", "beta", "lambda", "BIC", "iters", "seconds"
+    let name = match a.criterion {
+        Criterion::Likelihood => "criterion",
+        Criterion::Bic => "BIC",
+    };
+    let mut table = format!(
+        "{:>6} {:>14} {:>10} {:>14} {:>8}\n",
+        "K", "beta", "lambda", name, "seconds"
     );
-    for (i, (p, (r, secs))) in grid.iter().zip(&results).enumerate() {
-        let mark = if Some(i) == best { "  <- best" } else { "" };
-        let beta = p.beta().value();
-        match r {
-            Ok(f) => println!(
-                "{:>6} {:>8} {:>10} {:>14.1} {:>6} {:>8.2}{mark}",
-                p.n_states(),
-                beta,
-                p.lambda(),
-                f.bic,
-                f.diagnostics.iterations.len(),
-                secs
-            ),
-            Err(e) => println!(
-                "{:>6} {:>8} {:>10}  failed: {e}",
-                p.n_states(),
-                beta,
-                p.lambda()
-            ),
-        }
+    let mut csv = format!(
+        "states,beta,lambda,{},seconds,chosen\n",
+        name.to_lowercase()
+    );
+    for (i, r) in rows.iter().enumerate() {
+        let chosen = Some(i) == best;
+        let mark = if chosen { "  <- chosen" } else { "" };
+        let _ = writeln!(
+            table,
+            "{:>6} {:>14} {:>10} {:>14.1} {:>8.2}{mark}",
+            r.states, r.beta, r.lambda, r.criterion, r.seconds
+        );
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{}",
+            r.states,
+            r.beta.split(' ').next().unwrap_or(""),
+            r.lambda,
+            r.criterion,
+            r.seconds,
+            chosen
+        );
+    }
+    say!("{table}")?;
+    for f in &failures {
+        eprintln!("failed: {f}");
     }
     let Some(best) = best else {
         return Err(fail(4)(anyhow::anyhow!("every fit of the grid failed")));
     };
     if let Some(out) = &a.out {
-        let fit = results[best]
-            .0
-            .as_ref()
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        crate::fit::write(out, &series, &a.data, &a.input, fit, 0.0, started)?;
-        println!("best fit written to {}", out.display());
+        let r = &rows[best];
+        let fit = match (&results[r.fit].0, a.criterion) {
+            // The fit of that grid point chose this number of states.
+            (Ok(f), Criterion::Bic) => f.clone(),
+            (Ok(f), Criterion::Likelihood) if f.model.n_states() == r.states => f.clone(),
+            // Another number of the same grid point's path: fit it.
+            _ => {
+                let p = a
+                    .model
+                    .params(r.states, grid[r.fit].lambda(), grid[r.fit].beta(), a.motifs)
+                    .check()?;
+                casc::fit(&series, &p)?
+            }
+        };
+        crate::fit::write(out, &series, &a.data, &a.input, &fit, 0.0, started)?;
+        std::fs::write(out.join("select.csv"), csv)
+            .with_context(|| format!("writing {}", out.join("select.csv").display()))?;
+        say!("chosen fit and select.csv written to {}", out.display())?;
     }
     Ok(())
 }

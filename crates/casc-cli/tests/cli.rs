@@ -982,3 +982,40 @@ fn report_works_on_a_prediction_folder() {
     assert_eq!(html.matches("class=\"data profile\"").count(), 4);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn select_and_fit_choose_the_same_number_of_states() {
+    let dir = tmp("select-agrees");
+    let data = generated(&dir.join("data"));
+    let fit_out = dir.join("fit");
+    let o = run(casc()
+        .arg("fit")
+        .arg(&data)
+        .args(["--states", "3..6", "--no-motifs", "-q", "--out"])
+        .arg(&fit_out));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fit_out.join("summary.json")).unwrap())
+            .unwrap();
+    let fitted = summary["state_counts"].as_array().unwrap().len();
+    let choice = summary["states_choice"].as_array().unwrap();
+    assert_eq!(choice.len(), 4, "3..6 tried");
+    let sel_out = dir.join("select");
+    let o = run(casc()
+        .arg("select")
+        .arg(&data)
+        .args(["--states", "3..6", "--out"])
+        .arg(&sel_out));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let chosen: usize = stdout
+        .lines()
+        .find(|l| l.contains("<- chosen"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|k| k.parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(chosen, fitted, "{stdout}");
+    let table = std::fs::read_to_string(sel_out.join("select.csv")).unwrap();
+    assert!(table.starts_with("states,beta,lambda,criterion,seconds,chosen\n"));
+    assert_eq!(table.lines().filter(|l| l.ends_with(",true")).count(), 1);
+}

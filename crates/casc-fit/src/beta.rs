@@ -59,6 +59,23 @@ pub fn beta_estimate(
         })
         .sum();
     let p = (switches as f64 / pairs as f64).clamp((1.0 / pairs as f64).min(0.5), 0.5);
+    let tau = autocorrelation_time(x, n, ranges, assignment, k);
+    let beta = tau * 2.0 * ((k - 1) as f64 * (1.0 - p) / p).ln();
+    Some(beta.max(0.0))
+}
+
+/// The integrated autocorrelation time `(1 + rho) / (1 - rho)` of the residuals of `x`
+/// (row-major, `n` sensors) about their states' means in `assignment` (`k` states):
+/// `rho` is the lag-1 correlation of the per-state and per-sensor standardised residuals
+/// inside segments, pooled, in `[0, MAX_RHO]`. The number of samples that carry one
+/// independent sample's evidence (1 for independent samples).
+pub(crate) fn autocorrelation_time(
+    x: &[f64],
+    n: usize,
+    ranges: &[Range<usize>],
+    assignment: &[usize],
+    k: usize,
+) -> f64 {
     // Per state and sensor mean and standard deviation.
     let mut count = vec![0usize; k];
     let mut sum = vec![0.0; k * n];
@@ -105,9 +122,7 @@ pub fn beta_estimate(
     } else {
         0.0
     };
-    let tau = (1.0 + rho) / (1.0 - rho);
-    let beta = tau * 2.0 * ((k - 1) as f64 * (1.0 - p) / p).ln();
-    Some(beta.max(0.0))
+    (1.0 + rho) / (1.0 - rho)
 }
 
 #[cfg(test)]

@@ -12,6 +12,10 @@ pub struct FitDiagnostics {
     pub beta_estimates: Vec<f64>,
     /// Every split-and-merge proposal tried after phase 1, in order (empty when it is off).
     pub split_merge: Vec<SplitMergeTrial>,
+    /// Every number of states the choice of `K` tried, with its criterion (empty when `K`
+    /// was given).
+    #[serde(default)]
+    pub states: Vec<StatesTrial>,
     /// How the window was chosen from the data (`None` when it was given).
     #[serde(default)]
     pub window: Option<crate::window::WindowChoice>,
@@ -112,4 +116,22 @@ pub struct SplitMergeTrial {
     pub baseline: f64,
     /// Whether this proposal was kept.
     pub accepted: bool,
+}
+
+/// One number of states on the path of the choice of `K` (from the most states down).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StatesTrial {
+    /// The number of states.
+    pub states: usize,
+    /// The penalised likelihood; the lowest is chosen.
+    pub criterion: f64,
+    /// The summed costs of the assignment (twice its negative log-likelihood, as the costs
+    /// count it).
+    pub emission: f64,
+    /// Free parameters counted (non-zero precision entries, means, the switching rate).
+    pub parameters: usize,
+    /// Switches of the assignment.
+    pub switches: usize,
+    /// Whether this number was chosen.
+    pub chosen: bool,
 }

@@ -38,6 +38,7 @@ pub(crate) fn add_ridge(cov: &mut Mat<f64>) {
 }
 
 /// What one M-step produced for one state.
+#[derive(Clone)]
 pub(crate) struct StateFit {
     pub(crate) mean: Vec<f64>,
     pub(crate) precision: Mat<f64>,
@@ -150,6 +151,22 @@ impl<'a> Engine<'a> {
             ],
             stationary_mean: false,
             conditional: false,
+        }
+    }
+
+    /// The same settings and data with `k` states.
+    pub(crate) fn with_states(&self, k: usize) -> Engine<'a> {
+        Engine {
+            x: self.x,
+            n: self.n,
+            w: self.w,
+            d: self.d,
+            k,
+            ranges: self.ranges.clone(),
+            full: self.full.clone(),
+            glasso: self.glasso.clone(),
+            stationary_mean: self.stationary_mean,
+            conditional: self.conditional,
         }
     }
 

@@ -48,20 +48,21 @@ mod pipeline;
 mod series;
 mod sketch;
 mod split_merge;
+mod states;
 mod stream;
 mod window;
 
 pub use beta::{AUTO_BETA_ROUNDS, beta_estimate};
 pub use casc_motif::{Correction, Instance, Motif, Null, StageDurations};
 pub use diagnostics::{
-    FitDiagnostics, InitDiagnostics, IterationDiagnostics, SplitMergeTrial, Timing,
+    FitDiagnostics, InitDiagnostics, IterationDiagnostics, SplitMergeTrial, StatesTrial, Timing,
 };
 pub use engine::{COVARIANCE_RIDGE, RESEED_RUN};
 pub use error::{ErrorKind, FitError, ModelFileError, ParamError};
 pub use model::{ColumnMatch, Model, NONZERO_THRESHOLD, Prediction, StateModel};
 pub use model_file::{FORMAT_VERSION, MAGIC, crc32};
 pub use observer::{FitObserver, NoObserver, Stage};
-pub use params::{Beta, Costs, FitParams, StateMean, ValidFitParams, Window};
+pub use params::{Beta, Costs, FitParams, StateMean, States, ValidFitParams, Window};
 pub use pipeline::{Fit, LOCAL_HALF_WIDTHS, MAX_ABS_VALUE, SCREEN_ITERS, fit, fit_with};
 pub use series::{Recording, Series, TimeColumn, default_names};
 pub use sketch::{SCREEN_STEPS, SKETCH_BLOCKS};

@@ -146,7 +146,11 @@ impl Model {
             crate::params::Window::Fixed(w) => w == self.window && self.pool == 1,
             crate::params::Window::Auto => self.window <= crate::window::MAX_LAGS,
         };
-        if self.pool == 0 || !window_fits || self.params.n_states() != self.states.len() {
+        let states_fit = match self.params.states() {
+            crate::params::States::Fixed(k) => k == self.states.len(),
+            crate::params::States::Auto { min, max } => (min..=max).contains(&self.states.len()),
+        };
+        if self.pool == 0 || !window_fits || !states_fit {
             return Err("the parameters do not match the states".into());
         }
         if let Some(s) = &self.scales

@@ -26,6 +26,8 @@ pub enum Stage {
     },
     /// Phase 1 (TICC) from the best screened start.
     Phase1,
+    /// The choice of the number of states: states merged down from the most allowed.
+    States,
     /// A round of split-and-merge proposals after phase 1.
     SplitMerge {
         /// The round, from 0.

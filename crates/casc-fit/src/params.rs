@@ -38,6 +38,42 @@ impl Beta {
     }
 }
 
+/// The number of states `K`: given, or chosen from the data in a range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum States {
+    /// Exactly `K` states (at least 1).
+    Fixed(usize),
+    /// The number in `min..=max` that the data supports best, by a penalised likelihood along
+    /// a path that merges states down from `max` (see the method's description).
+    Auto {
+        /// The fewest states considered (at least 1).
+        min: usize,
+        /// The most states considered.
+        max: usize,
+    },
+}
+
+impl States {
+    /// The default range of [`States::auto`].
+    pub const DEFAULT_MAX: usize = 12;
+
+    /// Chosen from the data among 1 to [`States::DEFAULT_MAX`].
+    pub fn auto() -> Self {
+        States::Auto {
+            min: 1,
+            max: Self::DEFAULT_MAX,
+        }
+    }
+}
+
+impl From<usize> for States {
+    /// A number is a fixed number of states.
+    fn from(k: usize) -> Self {
+        States::Fixed(k)
+    }
+}
+
 /// The window: how many consecutive observations a state's Gaussian spans.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -92,7 +128,7 @@ impl From<f64> for Beta {
 /// Builder for the parameters of a fit. Only the number of states has no default.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FitParams {
-    n_states: usize,
+    n_states: States,
     window: Window,
     #[serde(default)]
     mean: StateMean,
@@ -119,10 +155,11 @@ pub struct FitParams {
 }
 
 impl FitParams {
-    /// Parameters for `n_states` states with the CASC paper's synthetic-data defaults.
-    pub fn new(n_states: usize) -> Self {
+    /// Parameters for `n_states` states (a number, or [`States::auto`] to choose it from the
+    /// data) with the CASC paper's synthetic-data defaults.
+    pub fn new(n_states: impl Into<States>) -> Self {
         Self {
-            n_states,
+            n_states: n_states.into(),
             window: Window::Auto,
             mean: StateMean::Stationary,
             costs: Costs::Window,
@@ -249,12 +286,18 @@ impl FitParams {
 
     /// Checks every parameter's range; data-dependent limits are checked by the fit.
     pub fn check(&self) -> Result<ValidFitParams, ParamError> {
-        if self.n_states == 0 {
-            return Err(ParamError::new(
-                "states",
-                self.n_states,
-                "must be at least 1",
-            ));
+        match self.n_states {
+            States::Fixed(0) => {
+                return Err(ParamError::new("states", 0, "must be at least 1"));
+            }
+            States::Auto { min, max } if min == 0 || min > max => {
+                return Err(ParamError::new(
+                    "states",
+                    format!("{min}..{max}"),
+                    "must be a range of at least 1 state, the smaller bound first",
+                ));
+            }
+            _ => {}
         }
         if self.window == Window::Fixed(0) {
             return Err(ParamError::new("window", 0, "must be at least 1 (or auto)"));
@@ -366,9 +409,28 @@ impl ValidFitParams {
     pub fn raw(&self) -> &FitParams {
         &self.raw
     }
-    /// Number of states `K`.
+    /// Number of states `K` when it is given; the largest of the range when it is chosen.
     pub fn n_states(&self) -> usize {
+        match self.raw.n_states {
+            States::Fixed(k) => k,
+            States::Auto { max, .. } => max,
+        }
+    }
+    /// The number of states as given: fixed, or a range to choose from.
+    pub fn states(&self) -> States {
         self.raw.n_states
+    }
+    /// The same parameters choosing the number of states in `min..=max`.
+    pub(crate) fn with_state_range(&self, min: usize, max: usize) -> Result<Self, FitError> {
+        let mut raw = self.raw.clone();
+        raw.n_states = States::Auto { min, max };
+        Ok(raw.check()?)
+    }
+    /// The same parameters with `k` states (along the choice of the number of states).
+    pub(crate) fn with_states(&self, k: usize) -> Result<Self, FitError> {
+        let mut raw = self.raw.clone();
+        raw.n_states = States::Fixed(k);
+        Ok(raw.check()?)
     }
     /// The window as given.
     pub fn window(&self) -> Window {

@@ -19,11 +19,12 @@ use crate::error::{FitError, ParamError};
 use crate::init::{LocalMoments, Points, initial_labels, kmeans_labels};
 use crate::model::{Model, StateModel};
 use crate::observer::{FitObserver, NoObserver, Stage, Watch};
-use crate::params::{Beta, Costs, StateMean, ValidFitParams, Window};
+use crate::params::{Beta, Costs, StateMean, States, ValidFitParams, Window};
 use crate::phase::{self, PhaseOutcome, PhaseSpec, Start};
 use crate::series::Series;
 use crate::sketch::{self, SCREEN_STEPS, SKETCH_BLOCKS};
 use crate::split_merge;
+use crate::states;
 use crate::window::{self, WindowChoice};
 
 /// Half-widths of the local-moment initialisations screened beside the pointwise mixture.
@@ -67,8 +68,22 @@ pub fn fit_with(
     let started = Instant::now();
     let watch = Watch::new(observer);
     let Prepared { data, scales } = prepare(series, params)?;
-    let shape = resolve_window(&data, params)?;
+    let mut shape = resolve_window(&data, params)?;
     let fit_data = shape.pooled.as_ref().unwrap_or(&data);
+    if let States::Auto { min, max } = shape.params.states() {
+        // No more states than windows.
+        let windows = Engine::new(
+            fit_data.values(),
+            fit_data.n_sensors(),
+            shape.params.window_len(),
+            1,
+            fit_data.ranges(),
+            shape.params.glasso(),
+        )
+        .n_windows();
+        let max = max.min(windows).max(1);
+        shape.params = shape.params.with_state_range(min.min(max), max)?;
+    }
     check_shape(fit_data, &shape.params)?;
     let run = run(fit_data, &shape.params, watch)?;
     let mut fit = finish(series, &data, fit_data, params, &shape, scales, run)?;
@@ -380,6 +395,24 @@ fn run(data: &Series, params: &ValidFitParams, watch: Watch<'_>) -> Result<Run, 
         coarse_watch,
     )?;
     let mut phase1_seconds = p1_before_beta + p1_main.elapsed().as_secs_f64();
+
+    // 3b. The number of states, when it is chosen: merged down from the most allowed.
+    let mut states_trials = Vec::new();
+    let (engine, sketch_engine, k) = match params.states() {
+        States::Fixed(_) => (engine, sketch_engine, k),
+        States::Auto { min, .. } => {
+            watch.stage(Stage::States);
+            let (chosen, outcome, trials) = states::choose(coarse, current, spec, min, watch)?;
+            current = outcome;
+            states_trials = trials;
+            let engine = engine.with_states(chosen);
+            let sketch_engine = sketch_engine.map(|e| e.with_states(chosen));
+            (engine, sketch_engine, chosen)
+        }
+    };
+    let coarse = sketch_engine.as_ref().unwrap_or(&engine);
+    let params = &params.with_states(k)?;
+    let mut coarse_costs = vec![0.0; coarse.full.len() * k];
     let mut split_merge_trials = Vec::new();
     let sm_start = Instant::now();
     if params.split_merge() {
@@ -461,6 +494,7 @@ fn run(data: &Series, params: &ValidFitParams, watch: Watch<'_>) -> Result<Run, 
         phase1_converged,
         phase2_converged,
         diagnostics: FitDiagnostics {
+            states: states_trials,
             window: None,
             init,
             iterations,
@@ -600,7 +634,8 @@ fn finish(
 ) -> Result<Fit, FitError> {
     let params = &shape.params;
     let beta = run.beta;
-    let k = params.n_states();
+    // The number of states the fit ended with (chosen from the data or given).
+    let k = run.outcome.fits.len();
     let w = params.window_len();
     let n = data.n_sensors();
     let mut engine = Engine::new(data.values(), n, w, k, data.ranges(), params.glasso());

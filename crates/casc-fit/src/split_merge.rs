@@ -272,7 +272,11 @@ fn apply_move(
 
 /// The cheapest merges: `(kept, freed)` pairs ranked by the rise in summed cost when every
 /// timestep of `freed` is scored under `kept`'s model instead.
-fn merge_candidates(costs: &[f64], k: usize, assignment: &[usize]) -> Vec<(usize, usize)> {
+pub(crate) fn merge_candidates(
+    costs: &[f64],
+    k: usize,
+    assignment: &[usize],
+) -> Vec<(usize, usize)> {
     // sums[j * k + i] = sum of C[t, i] over the timesteps in state j.
     let mut sums = vec![0.0; k * k];
     let mut present = vec![false; k];

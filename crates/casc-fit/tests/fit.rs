@@ -640,3 +640,54 @@ fn tiny_inputs_get_parameter_errors_not_panics() {
         "{e}"
     );
 }
+
+/// The number of states chosen from the data: three well separated states give 3 (within a
+/// range that allows far more), a series of one state gives 1, and the choice does not
+/// depend on the thread count.
+#[test]
+fn the_number_of_states_is_chosen_from_the_data() {
+    let (series, truth) = three_states(15, 7);
+    let params = FitParams::new(casc_fit::States::Auto { min: 1, max: 6 })
+        .motifs(false)
+        .seed(3)
+        .check()
+        .unwrap();
+    let f = fit(&series, &params).unwrap();
+    assert_eq!(f.model.n_states(), 3, "{:?}", f.diagnostics.states);
+    assert!(same_up_to_relabelling(&f.assignment, &truth));
+    // Every number from 6 down to 1 was tried; the chosen one has the lowest criterion.
+    let tried: Vec<usize> = f.diagnostics.states.iter().map(|t| t.states).collect();
+    assert_eq!(tried, vec![6, 5, 4, 3, 2, 1]);
+    let best = f
+        .diagnostics
+        .states
+        .iter()
+        .min_by(|a, b| a.criterion.total_cmp(&b.criterion))
+        .unwrap();
+    assert!(best.chosen && best.states == 3);
+    // The model says it chose, and predicts what it fitted.
+    assert_eq!(
+        f.model.params.states(),
+        casc_fit::States::Auto { min: 1, max: 6 }
+    );
+    assert_eq!(f.model.predict(&series).unwrap().assignment, f.assignment);
+    let bytes = f.model.to_bytes();
+    assert_eq!(casc_fit::Model::from_bytes(&bytes).unwrap(), f.model);
+
+    // Whatever the thread count.
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let g = one.install(|| fit(&series, &params).unwrap());
+    assert_eq!(g.assignment, f.assignment);
+    assert_eq!(g.diagnostics.states, f.diagnostics.states);
+
+    // One state: K = 1.
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let values: Vec<f64> = (0..1200).map(|_| normal(&mut rng)).collect();
+    let one_state = Series::new(values, 2, None).unwrap();
+    let f = fit(&one_state, &params).unwrap();
+    assert_eq!(f.model.n_states(), 1, "{:?}", f.diagnostics.states);
+    assert!(f.assignment.iter().all(|&s| s == 0));
+}

@@ -262,6 +262,35 @@ impl StateScorer {
         cap(q - (self.log_dets[k - 1] - before))
     }
 
+    /// The whitened residual of the last observation of `z` given the ones before it: the
+    /// `n` values whose squared sum is [`Self::conditional_cost`] before the log-determinant
+    /// (independent standard normals when the state's model is right), into `out`.
+    ///
+    /// # Panics
+    /// If `z.len()` is not `k * n` for some `k` in `1..=w`, or `out.len() != n`.
+    #[track_caller]
+    pub fn conditional_residual(&self, z: &[f64], out: &mut [f64]) {
+        let len = z.len();
+        assert!(
+            len > 0 && len.is_multiple_of(self.n) && len / self.n <= self.w && out.len() == self.n,
+            "window length {len} is not k * n for k in 1..={} (n = {}), or out is not n long",
+            self.w,
+            self.n
+        );
+        let first = len - self.n;
+        let mut off = first * (first + 1) / 2;
+        for (o, i) in out.iter_mut().zip(first..len) {
+            let row = &self.tri[off..off + i + 1];
+            off += i + 1;
+            *o = row
+                .iter()
+                .zip(z)
+                .zip(&self.mean)
+                .map(|((&l, &zj), &mj)| l * (zj - mj))
+                .sum();
+        }
+    }
+
     /// Packed lower triangle of `U^T` (row `i` has `i + 1` entries).
     pub(crate) fn tri(&self) -> &[f64] {
         &self.tri

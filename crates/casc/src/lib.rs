@@ -32,8 +32,8 @@ pub use casc_fit::{
     Beta, ColumnMatch, Correction, Costs, ErrorKind, FORMAT_VERSION, Fit, FitDiagnostics, FitError,
     FitObserver, FitParams, InitDiagnostics, Instance, IterationDiagnostics, Model, ModelFileError,
     Motif, NoObserver, Null, ParamError, Prediction, Recording, SplitMergeTrial, Stage,
-    StageDurations, StateMean, StateModel, StreamPredictor, TimeColumn, Timing, ValidFitParams,
-    Window, WindowChoice, fit, fit_with,
+    StageDurations, StateMean, StateModel, States, StatesTrial, StreamPredictor, TimeColumn,
+    Timing, ValidFitParams, Window, WindowChoice, fit, fit_with,
 };
 pub use data::{DataError, Missing, ParseError, ReadOptions, RowReader, Table, read_csv};
 

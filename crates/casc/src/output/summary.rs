@@ -120,6 +120,13 @@ pub struct FitSummary {
     pub split_merge: Vec<SplitMergeTrial>,
     /// The successive estimates of beta (empty when it was given).
     pub beta_estimates: Vec<f64>,
+    /// How the window was chosen from the data (absent when it was given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_choice: Option<casc_fit::WindowChoice>,
+    /// The choice of the number of states: every number tried with its criterion, the
+    /// chosen one marked (empty when the number was given).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub states_choice: Vec<casc_fit::StatesTrial>,
     /// One entry per EM iteration, in order.
     pub iteration_log: Vec<IterationDiagnostics>,
     /// How the input files were read (missing-value policy, sequence column), so that they can
@@ -172,6 +179,8 @@ impl FitSummary {
             init: d.init.clone(),
             split_merge: d.split_merge.clone(),
             beta_estimates: d.beta_estimates.clone(),
+            window_choice: d.window.clone(),
+            states_choice: d.states.clone(),
             iteration_log: d.iterations.clone(),
             read_options: None,
         }
