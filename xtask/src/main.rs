@@ -1,6 +1,9 @@
-//! xtask: project automation for casc (`cargo xtask fixtures [--check]`, `cargo xtask bench [--quick]`,
-//! `cargo xtask modules`).
+//! xtask: project automation for casc (`cargo xtask test`, `cargo xtask fixtures [--check]`,
+//! `cargo xtask bench [--quick]`, `cargo xtask modules`).
 //!
+//! * `test` runs every test of the project: `cargo test --workspace`, then the Python
+//!   package's pytest suite against a wheel built into a fresh virtual environment
+//!   (`python.rs`).
 //! * `fixtures` writes the small synthetic fixtures under `fixtures/<name>/`
 //!   (data.csv, truth.csv, motif.csv, params.json) from recorded parameters;
 //!   `--check` regenerates them in memory and fails when a checked-in file differs.
@@ -15,6 +18,9 @@
 //!   writing them to disk, checks every `t,state` line that comes back and
 //!   reports seconds, rows/s and peak memory, plus whether the peak stays flat
 //!   as N grows tenfold (and one run without `--max-lag` at the small N).
+//! * `bench` last times a Python fit against the command line's on the same data
+//!   (`crates/casc-py/bench/fit_vs_cli.py`, run by `python.rs`), failing when the
+//!   Python fit's median is more than 10% slower or its labels differ.
 //!
 //! Peak memory is read from `/proc/<pid>/status` (`VmHWM`, the kernel's high
 //! water mark of the child's resident set) while polling the child every 10 ms,
@@ -28,6 +34,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod modules;
+mod python;
 mod tssd;
 
 use anyhow::{Context as _, bail};
@@ -38,19 +45,24 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
+  test [--no-rust] [--no-python]
+                       every test: cargo test --workspace, then the Python package's
+                       pytest suite (pip install ./crates/casc-py[test] into a fresh
+                       virtual environment under target/; needs Python 3.9+ and PyPI)
   fixtures [--check]   write fixtures/<name>/ (or, with --check, verify them)
   modules              print every crate's module graph and fail on a cycle
   tssd [--window reference|auto|N] [--states true|auto|K] [--bench TSSB,SKAB,MoCap]
        [--only NAME,...] [--timeout S] [--tag NAME] [--data DIR] [-- CASC FIT ARGS...]
                        casc on the state-detection benchmarks beside the published
                        scores (target/tssd-<tag>.md, target/tssd-<tag>.json)
-  bench [--quick] [--no-criterion] [--no-e2e] [--no-stream]
-                       criterion benches per crate, then the end-to-end table
-                       and the streaming-memory table
+  bench [--quick] [--no-criterion] [--no-e2e] [--no-stream] [--no-python]
+                       criterion benches per crate, then the end-to-end table,
+                       the streaming-memory table and a Python fit against the CLI's
                        (target/bench-report.md, target/bench-report.json)
 
 environment:
-  CASC_BIN             use this casc binary instead of building target/release/casc";
+  CASC_BIN             use this casc binary instead of building target/release/casc
+  PYTHON               the interpreter of the Python package's venvs (default python3)";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -68,9 +80,16 @@ fn main() -> anyhow::Result<()> {
     }
     let has = |name: &str| flags.iter().any(|f| f == name);
     let allowed: &[&str] = match cmd {
+        "test" => &["--no-rust", "--no-python"],
         "fixtures" => &["--check"],
         "modules" => &[],
-        "bench" => &["--quick", "--no-criterion", "--no-e2e", "--no-stream"],
+        "bench" => &[
+            "--quick",
+            "--no-criterion",
+            "--no-e2e",
+            "--no-stream",
+            "--no-python",
+        ],
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             return Ok(());
@@ -85,6 +104,10 @@ fn main() -> anyhow::Result<()> {
         std::process::exit(2);
     }
     match cmd {
+        "test" => python::test(python::TestOptions {
+            rust: !has("--no-rust"),
+            python: !has("--no-python"),
+        }),
         "fixtures" => fixtures(has("--check")),
         "modules" => modules::check(&root(), true),
         _ => bench(BenchOptions {
@@ -92,6 +115,7 @@ fn main() -> anyhow::Result<()> {
             criterion: !has("--no-criterion"),
             e2e: !has("--no-e2e"),
             stream: !has("--no-stream"),
+            python: !has("--no-python"),
         }),
     }
 }
@@ -182,6 +206,7 @@ struct BenchOptions {
     criterion: bool,
     e2e: bool,
     stream: bool,
+    python: bool,
 }
 
 /// Crates whose criterion benches `bench` runs (a crate without benches is skipped).
@@ -877,7 +902,7 @@ fn bench(opts: BenchOptions) -> anyhow::Result<()> {
     if opts.criterion {
         run_criterion(opts.quick)?;
     }
-    if !opts.e2e && !opts.stream {
+    if !opts.e2e && !opts.stream && !opts.python {
         return Ok(());
     }
     let target = target_dir();
@@ -907,6 +932,15 @@ fn bench(opts: BenchOptions) -> anyhow::Result<()> {
         report["stream"] = section.json;
         if !section.all_ok {
             failed.push("streaming");
+        }
+    }
+    if opts.python {
+        let section = python::bench(&casc, opts.quick)?;
+        md.push('\n');
+        md.push_str(&section.markdown);
+        report["python"] = section.json;
+        if !section.all_ok {
+            failed.push("Python");
         }
     }
     std::fs::write(target.join("bench-report.md"), &md)?;
