@@ -33,6 +33,13 @@ const BALANCE_ITERS: usize = 200;
 /// Anderson acceleration stops after this many iterations, leaving plain ADMM (whose
 /// convergence is guaranteed) for the rare very ill-conditioned problems it cannot help.
 const ANDERSON_ITERS: usize = 1000;
+/// The returned precision's Cholesky pivots must be at least this fraction of its largest
+/// diagonal entry: a matrix that passes one Cholesky only by rounding may fail another (the
+/// scorer's, in another variable order), so "positive definite" keeps a margin.
+const PD_MARGIN: f64 = 1e-12;
+/// When neither `Z` nor `Theta` is safely positive definite, `Theta`'s eigenvalues are raised
+/// to this fraction of the largest (a condition number of at most `1e10`).
+const EIGEN_FLOOR: f64 = 1e-10;
 
 /// The state a later solve can start from: the previous `Z`, the scaled dual `U`, the `rho`
 /// that `U` is scaled by, and the covariance they were fitted to.
@@ -81,6 +88,10 @@ pub struct Diagnostics {
     pub converged: bool,
     /// True when `Z` was not positive definite and `Theta` was returned instead.
     pub used_theta_fallback: bool,
+    /// Eigenvalues of `Theta` raised to `1e-10` times the largest because `Theta`, positive
+    /// definite in exact arithmetic, did not survive rounding (0 almost always; only with
+    /// `used_theta_fallback`).
+    pub floored_eigenvalues: usize,
 }
 
 /// The estimate of one solve, the state to warm-start the next one from, and diagnostics.
@@ -144,12 +155,13 @@ pub fn solve(
                 dual_residual: 0.0,
                 converged: true,
                 used_theta_fallback: false,
+                floored_eigenvalues: 0,
             },
         });
     }
     let mut admm = Admm::new(s, shape, params, warm, par);
     admm.run()?;
-    Ok(admm.into_solution())
+    admm.into_solution()
 }
 
 fn check_square(m: MatRef<'_, f64>, dim: usize, what: &'static str) -> Result<(), GlassoError> {
@@ -278,6 +290,7 @@ impl<'p> Admm<'p> {
                 dual_residual: 0.0,
                 converged: false,
                 used_theta_fallback: false,
+                floored_eigenvalues: 0,
             },
         };
         if params.anderson_memory() > 0 {
@@ -686,38 +699,111 @@ impl<'p> Admm<'p> {
         }
     }
 
-    /// Whether `Z` is positive definite, by a Cholesky factorisation in the work buffer.
-    fn z_is_positive_definite(&mut self) -> bool {
+    /// Whether the column-major `m` is positive definite with a margin: its Cholesky
+    /// factorisation (in the work buffer) succeeds and every pivot is at least
+    /// [`PD_MARGIN`] times the largest diagonal entry.
+    fn is_safely_positive_definite(&mut self, m: &[f64]) -> bool {
         let dim = self.dim;
-        self.a.copy_from_slice(&self.z);
+        let max_diag = (0..dim).map(|i| m[i + i * dim]).fold(0.0f64, f64::max);
+        self.a.copy_from_slice(m);
         let stack = MemStack::new(&mut self.mem);
-        cholesky_in_place(
+        let ok = cholesky_in_place(
             MatMut::from_column_major_slice_mut(&mut self.a, dim, dim),
             LltRegularization::default(),
             self.par,
             stack,
             Default::default(),
         )
-        .is_ok()
+        .is_ok();
+        ok && (0..dim).all(|i| {
+            let l = self.a[i + i * dim];
+            l * l >= PD_MARGIN * max_diag
+        })
     }
 
-    fn into_solution(mut self) -> Solution {
+    /// `Theta` with its eigenvalues raised to [`EIGEN_FLOOR`] times the largest, and how many
+    /// were raised. `Theta` is `Q diag(f) Q^T` with `f > 0`, but rebuilt from eigenvalues
+    /// that span more decades than rounding keeps (lambda = 0 on a nearly singular
+    /// covariance), it can lose definiteness.
+    fn floored_theta(&mut self) -> Result<(Mat<f64>, usize), GlassoError> {
         let dim = self.dim;
-        let use_z = self.z_is_positive_definite();
+        let stack = MemStack::new(&mut self.mem);
+        self_adjoint_evd(
+            MatRef::from_column_major_slice(&self.theta, dim, dim),
+            self.evals.as_mut(),
+            Some(self.q.as_mut()),
+            self.par,
+            stack,
+            Default::default(),
+        )
+        .map_err(|_| GlassoError::EigenDecomposition {
+            iteration: self.diagnostics.iterations,
+        })?;
+        let evals = self.evals.column_vector();
+        let largest = (0..dim).map(|k| evals[k]).fold(0.0f64, f64::max);
+        if !(largest > 0.0 && largest.is_finite()) {
+            return Err(GlassoError::Diverged {
+                iteration: self.diagnostics.iterations,
+            });
+        }
+        let floor = EIGEN_FLOOR * largest;
+        let mut raised = 0;
+        let values: Vec<f64> = (0..dim)
+            .map(|k| {
+                if evals[k] < floor {
+                    raised += 1;
+                    floor
+                } else {
+                    evals[k]
+                }
+            })
+            .collect();
+        let q = &self.q;
+        let mut out = Mat::from_fn(dim, dim, |i, j| {
+            (0..dim)
+                .map(|k| q[(i, k)] * values[k] * q[(j, k)])
+                .sum::<f64>()
+        });
+        for j in 0..dim {
+            for i in j + 1..dim {
+                let v = 0.5 * (out[(i, j)] + out[(j, i)]);
+                out[(i, j)] = v;
+                out[(j, i)] = v;
+            }
+        }
+        Ok((out, raised))
+    }
+
+    fn into_solution(mut self) -> Result<Solution, GlassoError> {
+        let dim = self.dim;
+        let from = |v: &Vec<f64>| Mat::from_fn(dim, dim, |i, j| v[i + j * dim]);
+        let z = std::mem::take(&mut self.z);
+        let use_z = self.is_safely_positive_definite(&z);
+        self.z = z;
         self.diagnostics.used_theta_fallback = !use_z;
-        if !use_z {
+        let precision = if use_z {
+            from(&self.z)
+        } else {
             tracing::debug!(
                 iterations = self.diagnostics.iterations,
                 "Z is not positive definite; returning Theta"
             );
-        }
-        let from = |v: &Vec<f64>| Mat::from_fn(dim, dim, |i, j| v[i + j * dim]);
-        let precision = if use_z {
-            from(&self.z)
-        } else {
-            from(&self.theta)
+            let theta = std::mem::take(&mut self.theta);
+            let theta_ok = self.is_safely_positive_definite(&theta);
+            self.theta = theta;
+            if theta_ok {
+                from(&self.theta)
+            } else {
+                let (floored, raised) = self.floored_theta()?;
+                tracing::debug!(
+                    raised,
+                    "Theta lost definiteness to rounding; eigenvalues floored"
+                );
+                self.diagnostics.floored_eigenvalues = raised;
+                floored
+            }
         };
-        Solution {
+        Ok(Solution {
             precision,
             warm: WarmStart {
                 shape: self.shape,
@@ -727,7 +813,7 @@ impl<'p> Admm<'p> {
                 rho: self.rho,
             },
             diagnostics: self.diagnostics,
-        }
+        })
     }
 }
 
