@@ -1,5 +1,5 @@
 //! xtask: project automation for casc (`cargo xtask test`, `cargo xtask fixtures [--check]`,
-//! `cargo xtask bench [--quick]`, `cargo xtask modules`).
+//! `cargo xtask bench [--quick] [--only-windows]`, `cargo xtask modules`).
 //!
 //! * `test` runs every test of the project: `cargo test --workspace`, then the Python
 //!   package's pytest suite against a wheel built into a fresh virtual environment
@@ -18,6 +18,14 @@
 //!   writing them to disk, checks every `t,state` line that comes back and
 //!   reports seconds, rows/s and peak memory, plus whether the peak stays flat
 //!   as N grows tenfold (and one run without `--max-lag` at the small N).
+//! * `bench` then sweeps the window (`windows.rs`, issue 16): `casc fit` at windows 1, 5, 10,
+//!   50, 200, 400 on one generated channel and 1, 5, 10, 50, 200 on four, at a fixed number of
+//!   steps, plus the issue's anchors (a 100,000-step, 10-channel, window-10, K-10 series; two
+//!   TSSB series at the reference's settings), each case as plain phase 1 and as the default
+//!   fit: seconds per phase, their ratio and peak memory, every run under a timeout, in
+//!   `<target>/bench-windows.md` and `.json`. `--no-windows` skips it; `--only-windows` runs
+//!   it alone (writing only those two files, not the bench report); `--quick` keeps windows
+//!   up to 50 on short series and skips the anchors.
 //! * `bench` last times a Python fit against the command line's on the same data
 //!   (`crates/casc-py/bench/fit_vs_cli.py`, run by `python.rs`), failing when the
 //!   Python fit's median is more than 10% slower or its labels differ.
@@ -36,6 +44,7 @@ use std::time::{Duration, Instant};
 mod modules;
 mod python;
 mod tssd;
+mod windows;
 
 use anyhow::{Context as _, bail};
 use casc_eval::{SynthParams, generate, read_labels, read_mask, score};
@@ -55,10 +64,13 @@ commands:
        [--only NAME,...] [--timeout S] [--tag NAME] [--data DIR] [-- CASC FIT ARGS...]
                        casc on the state-detection benchmarks beside the published
                        scores (target/tssd-<tag>.md, target/tssd-<tag>.json)
-  bench [--quick] [--no-criterion] [--no-e2e] [--no-stream] [--no-python]
+  bench [--quick] [--no-criterion] [--no-e2e] [--no-stream] [--no-windows] [--no-python]
+        [--only-windows]
                        criterion benches per crate, then the end-to-end table,
-                       the streaming-memory table and a Python fit against the CLI's
-                       (target/bench-report.md, target/bench-report.json)
+                       the streaming-memory table, the window sweep and a Python fit
+                       against the CLI's (target/bench-report.md, target/bench-report.json);
+                       --only-windows runs the window sweep alone
+                       (target/bench-windows.md, target/bench-windows.json)
 
 environment:
   CASC_BIN             use this casc binary instead of building target/release/casc
@@ -88,7 +100,9 @@ fn main() -> anyhow::Result<()> {
             "--no-criterion",
             "--no-e2e",
             "--no-stream",
+            "--no-windows",
             "--no-python",
+            "--only-windows",
         ],
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
@@ -110,11 +124,22 @@ fn main() -> anyhow::Result<()> {
         }),
         "fixtures" => fixtures(has("--check")),
         "modules" => modules::check(&root(), true),
+        _ if has("--only-windows") => {
+            if let Some(f) = flags
+                .iter()
+                .find(|f| !["--quick", "--only-windows"].contains(&f.as_str()))
+            {
+                eprintln!("`--only-windows` runs the window sweep alone: drop `{f}`\n\n{USAGE}");
+                std::process::exit(2);
+            }
+            bench_windows_only(has("--quick"))
+        }
         _ => bench(BenchOptions {
             quick: has("--quick"),
             criterion: !has("--no-criterion"),
             e2e: !has("--no-e2e"),
             stream: !has("--no-stream"),
+            windows: !has("--no-windows"),
             python: !has("--no-python"),
         }),
     }
@@ -206,6 +231,7 @@ struct BenchOptions {
     criterion: bool,
     e2e: bool,
     stream: bool,
+    windows: bool,
     python: bool,
 }
 
@@ -902,7 +928,7 @@ fn bench(opts: BenchOptions) -> anyhow::Result<()> {
     if opts.criterion {
         run_criterion(opts.quick)?;
     }
-    if !opts.e2e && !opts.stream && !opts.python {
+    if !opts.e2e && !opts.stream && !opts.windows && !opts.python {
         return Ok(());
     }
     let target = target_dir();
@@ -934,6 +960,15 @@ fn bench(opts: BenchOptions) -> anyhow::Result<()> {
             failed.push("streaming");
         }
     }
+    if opts.windows {
+        let section = windows::run(&casc, &target, opts.quick)?;
+        md.push('\n');
+        md.push_str(&section.markdown);
+        report["windows"] = section.json;
+        if !section.all_ok {
+            failed.push("window-sweep");
+        }
+    }
     if opts.python {
         let section = python::bench(&casc, opts.quick)?;
         md.push('\n');
@@ -956,6 +991,18 @@ fn bench(opts: BenchOptions) -> anyhow::Result<()> {
     );
     if !failed.is_empty() {
         bail!("some {} runs failed (see the tables)", failed.join(" and "));
+    }
+    Ok(())
+}
+
+/// `cargo xtask bench --only-windows`: the window sweep alone (its own two files only).
+fn bench_windows_only(quick: bool) -> anyhow::Result<()> {
+    let target = target_dir();
+    let casc = casc_binary(&target)?;
+    let section = windows::run(&casc, &target, quick)?;
+    println!("\n{}", section.markdown);
+    if !section.all_ok {
+        bail!("some window-sweep runs failed (see the table)");
     }
     Ok(())
 }
