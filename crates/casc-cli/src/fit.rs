@@ -216,6 +216,18 @@ pub fn run(a: FitArgs) -> Result<(), Failure> {
         casc::fit_with(&series, &params, &progress)?
     };
     crate::common::warn_empty_states(&fit.state_counts);
+    if fit.diagnostics.beta_cycle {
+        let e = &fit.diagnostics.beta_estimates;
+        let (last, tried) = e.split_last().unwrap_or((&0.0, &[]));
+        crate::common::warn(format_args!(
+            "the beta estimate cycled ({}); it stopped between the values, at {last:.1} (--beta fixes it)",
+            tried
+                .iter()
+                .map(|b| format!("{b:.1}"))
+                .collect::<Vec<_>>()
+                .join(" -> "),
+        ));
+    }
     write(
         &a.out,
         &series,

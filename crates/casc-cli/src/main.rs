@@ -66,7 +66,7 @@ enum Command {
     #[command(after_help = "Example:\n  casc inspect out/model.casc --json\n\n\
         Exit codes: 0 success, 3 unreadable, corrupted or newer model file, 1 other.")]
     Inspect(inspect::InspectArgs),
-    /// Fit a grid of numbers of states and switching penalties in parallel and compare their BIC.
+    /// Fit a grid of numbers of states, switching penalties and sparsities in parallel and rank it by the criterion that `fit --states auto` uses (or the reference's BIC).
     #[command(
         after_help = "Example:\n  casc select data.csv --states 4..12 --beta 10,25,50,100 --out best/\n\n\
         Exit codes: 0 success, 2 usage or parameter error, 3 input data error, 4 numerical failure, 1 other."

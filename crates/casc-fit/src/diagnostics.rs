@@ -10,6 +10,10 @@ pub struct FitDiagnostics {
     pub iterations: Vec<IterationDiagnostics>,
     /// With an estimated `beta`: the successive estimates of `beta`, the last one used (else empty).
     pub beta_estimates: Vec<f64>,
+    /// Whether the estimate of `beta` cycled (returned to a penalty it had left); it then
+    /// stopped at the geometric mean of the cycle, the last of `beta_estimates`.
+    #[serde(default)]
+    pub beta_cycle: bool,
     /// Every split-and-merge proposal tried after phase 1, in order (empty when it is off).
     pub split_merge: Vec<SplitMergeTrial>,
     /// Every number of states the choice of `K` tried, with its criterion (empty when `K`

@@ -309,12 +309,15 @@ fn run(data: &Series, params: &ValidFitParams, watch: Watch<'_>) -> Result<Run, 
 
     // 2. The beta estimate: pilot phases on the coarse series.
     let mut coarse_costs = vec![0.0; coarse.full.len() * k];
+    let mut cycled = false;
     let (beta, estimates, beta_seconds) = match params.beta() {
         Beta::Fixed(b) => (b, Vec::new(), None),
         Beta::Estimated { start } => {
             let t0 = Instant::now();
             let mut beta = start;
             let mut estimates = Vec::new();
+            // The penalties the pilots ran at, in order.
+            let mut used = Vec::new();
             for round in 0..AUTO_BETA_ROUNDS {
                 if round > 0 || !current.converged {
                     watch.stage(Stage::BetaEstimate { round, beta });
@@ -342,8 +345,18 @@ fn run(data: &Series, params: &ValidFitParams, watch: Watch<'_>) -> Result<Run, 
                 };
                 estimates.push(next);
                 let settled = (next - beta).abs() <= SETTLED * beta.max(f64::MIN_POSITIVE);
+                used.push(beta);
                 beta = next;
                 if settled {
+                    break;
+                }
+                if let Some(mean) = beta_cycle(&used, next) {
+                    // Viterbi training can alternate between two segmentations (each one's
+                    // rate implies the other's penalty): stop between them.
+                    tracing::warn!(?estimates, beta = mean, "the beta estimate cycles");
+                    beta = mean;
+                    estimates.push(mean);
+                    cycled = true;
                     break;
                 }
             }
@@ -499,6 +512,7 @@ fn run(data: &Series, params: &ValidFitParams, watch: Watch<'_>) -> Result<Run, 
             init,
             iterations,
             beta_estimates: estimates,
+            beta_cycle: cycled,
             split_merge: split_merge_trials,
             phase1_converged,
             phase2_converged,
@@ -512,6 +526,24 @@ fn run(data: &Series, params: &ValidFitParams, watch: Watch<'_>) -> Result<Run, 
             },
         },
     })
+}
+
+/// When the next estimate of `beta` returns (within [`SETTLED`]) to a penalty a pilot ran at
+/// before the last one, the estimate cycles: the geometric mean of the penalties in the cycle
+/// (from that one to the last), which lies between them. `used` holds the pilots' penalties
+/// in order.
+fn beta_cycle(used: &[f64], next: f64) -> Option<f64> {
+    let last = used.len().checked_sub(1)?;
+    let j = used[..last]
+        .iter()
+        .rposition(|&b| (next - b).abs() <= SETTLED * b.max(f64::MIN_POSITIVE))?;
+    let cycle = &used[j..];
+    let log_mean = cycle
+        .iter()
+        .map(|b| b.max(f64::MIN_POSITIVE).ln())
+        .sum::<f64>()
+        / cycle.len() as f64;
+    Some(log_mean.exp())
 }
 
 /// Screening: a few EM iterations from every candidate initialisation, in parallel, each with
@@ -689,4 +721,36 @@ fn finish(
             ..run.diagnostics
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::beta_cycle;
+
+    #[test]
+    fn a_two_cycle_stops_at_the_geometric_mean_of_its_values() {
+        // The sequence issue 11 reported at window 3: 160.6 -> 113.8 -> 142.6 -> 113.8 -> ...
+        // After the pilots at 25 (start), 160.6, 113.8 and 142.6, the next estimate 113.8
+        // returns to a penalty used two pilots earlier.
+        let used = [25.0, 160.6, 113.8, 142.6];
+        let mean = beta_cycle(&used, 113.8).unwrap();
+        assert!((mean - (113.8f64 * 142.6).sqrt()).abs() < 1e-9, "{mean}");
+        // Within 5% counts as a return; a value that only moves on does not.
+        assert!(beta_cycle(&used, 116.0).is_some());
+        assert!(beta_cycle(&used, 90.0).is_none());
+    }
+
+    #[test]
+    fn returning_to_the_last_penalty_is_settling_not_a_cycle() {
+        // The settled test handles the last penalty; a single pilot cannot cycle.
+        assert!(beta_cycle(&[25.0], 25.0).is_none());
+        assert!(beta_cycle(&[], 25.0).is_none());
+        // A three-cycle is caught when it closes, with all three values in the mean.
+        let used = [25.0, 40.0, 60.0, 90.0];
+        let mean = beta_cycle(&used, 41.0).unwrap();
+        assert!(
+            (mean - (40.0f64 * 60.0 * 90.0).cbrt()).abs() < 1e-9,
+            "{mean}"
+        );
+    }
 }

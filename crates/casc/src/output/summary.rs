@@ -120,6 +120,10 @@ pub struct FitSummary {
     pub split_merge: Vec<SplitMergeTrial>,
     /// The successive estimates of beta (empty when it was given).
     pub beta_estimates: Vec<f64>,
+    /// Whether the estimate of beta cycled and stopped at the geometric mean of the cycle
+    /// (the last of `beta_estimates`).
+    #[serde(default)]
+    pub beta_cycle: bool,
     /// How the window was chosen from the data (absent when it was given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_choice: Option<casc_fit::WindowChoice>,
@@ -179,6 +183,7 @@ impl FitSummary {
             init: d.init.clone(),
             split_merge: d.split_merge.clone(),
             beta_estimates: d.beta_estimates.clone(),
+            beta_cycle: d.beta_cycle,
             window_choice: d.window.clone(),
             states_choice: d.states.clone(),
             iteration_log: d.iterations.clone(),
