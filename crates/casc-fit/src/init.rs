@@ -615,15 +615,23 @@ pub(crate) struct LocalMoments {
     prefix: Vec<f64>,
 }
 
+/// Most lags whose products with the present the local moments keep per sensor.
+pub(crate) const LOCAL_LAGS: usize = 8;
+
 impl LocalMoments {
-    /// All pairwise products up to 16 sensors, the diagonal only above.
-    pub fn new(x: &[f64], n: usize) -> Self {
+    /// All pairwise products up to 16 sensors (the diagonal only above), and each sensor's
+    /// products with itself at lags inside the window (`1..w`, at most [`LOCAL_LAGS`] of them,
+    /// evenly spread): the local autocovariance, by which states that differ only in the
+    /// shape of their waveform (same mean, same variance) differ. A product whose lag crosses
+    /// the end of a recording counts 0.
+    pub fn new(x: &[f64], n: usize, w: usize, ranges: &[std::ops::Range<usize>]) -> Self {
         let pairs: Vec<(usize, usize)> = if n <= 16 {
             (0..n).flat_map(|i| (i..n).map(move |j| (i, j))).collect()
         } else {
             (0..n).map(|i| (i, i)).collect()
         };
-        let f = n + pairs.len();
+        let lags = window_lags(w);
+        let f = n + pairs.len() + n * lags.len();
         let t_total = x.len() / n;
         let mut gmean = vec![0.0; n];
         for row in x.chunks_exact(n) {
@@ -632,20 +640,33 @@ impl LocalMoments {
             }
         }
         gmean.iter_mut().for_each(|g| *g /= t_total.max(1) as f64);
+        let centred = |t: usize, j: usize| x[t * n + j] - gmean[j];
+        let mut end_of = vec![t_total; t_total];
+        for r in ranges {
+            end_of[r.clone()].iter_mut().for_each(|e| *e = r.end);
+        }
         let mut prefix = vec![0.0; (t_total + 1) * f];
-        let mut centred = vec![0.0; n];
-        for (t, row) in x.chunks_exact(n).enumerate() {
-            for ((c, v), g) in centred.iter_mut().zip(row).zip(&gmean) {
-                *c = v - g;
-            }
+        for t in 0..t_total {
             let (head, tail) = prefix.split_at_mut((t + 1) * f);
             let prev = &head[t * f..];
             let cur = &mut tail[..f];
             for j in 0..n {
-                cur[j] = prev[j] + centred[j];
+                cur[j] = prev[j] + centred(t, j);
             }
             for (p, &(a, b)) in pairs.iter().enumerate() {
-                cur[n + p] = prev[n + p] + centred[a] * centred[b];
+                cur[n + p] = prev[n + p] + centred(t, a) * centred(t, b);
+            }
+            let base = n + pairs.len();
+            for (li, &l) in lags.iter().enumerate() {
+                for j in 0..n {
+                    let v = if t + l < end_of[t] {
+                        centred(t, j) * centred(t + l, j)
+                    } else {
+                        0.0
+                    };
+                    let q = base + li * n + j;
+                    cur[q] = prev[q] + v;
+                }
             }
         }
         Self { f, prefix }
@@ -747,4 +768,64 @@ pub(crate) fn kmeans_centers(
         starts: (0..feats.len() / f).collect(),
     };
     best_kmeans(&p, k, restarts, rng)
+}
+
+/// The lags of the local autocovariance for a window of `w`: `1..w`, or [`LOCAL_LAGS`] of
+/// them evenly spread when the window is longer.
+fn window_lags(w: usize) -> Vec<usize> {
+    let top = w.saturating_sub(1);
+    if top <= LOCAL_LAGS {
+        return (1..=top).collect();
+    }
+    let mut lags: Vec<usize> = (1..=LOCAL_LAGS)
+        .map(|i| (i * top).div_ceil(LOCAL_LAGS))
+        .collect();
+    lags.dedup();
+    lags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LOCAL_LAGS, LocalMoments, window_lags};
+
+    /// The running sums of feature `q` (prefix differences) per timestep.
+    fn per_step(m: &LocalMoments, q: usize) -> Vec<f64> {
+        let t = m.prefix.len() / m.f - 1;
+        (0..t)
+            .map(|i| m.prefix[(i + 1) * m.f + q] - m.prefix[i * m.f + q])
+            .collect()
+    }
+
+    #[test]
+    fn lags_cover_the_window_and_at_most_local_lags_of_a_long_one() {
+        assert!(window_lags(1).is_empty());
+        assert_eq!(window_lags(4), vec![1, 2, 3]);
+        assert_eq!(
+            window_lags(LOCAL_LAGS + 1),
+            (1..=LOCAL_LAGS).collect::<Vec<_>>()
+        );
+        let long = window_lags(400);
+        assert_eq!(long.len(), LOCAL_LAGS);
+        assert_eq!(long.last(), Some(&399));
+        assert!(long.windows(2).all(|p| p[0] < p[1]));
+    }
+
+    #[test]
+    fn lagged_products_by_hand_and_zero_across_recordings() {
+        // x = 1 2 3 4 (mean 2.5): centred -1.5 -0.5 0.5 1.5; features: mean, square, lag 1,
+        // lag 2.
+        let x = [1.0, 2.0, 3.0, 4.0];
+        let m = LocalMoments::new(&x, 1, 3, &[0..4]);
+        assert_eq!(m.f, 4);
+        assert_eq!(per_step(&m, 0), vec![-1.5, -0.5, 0.5, 1.5]);
+        assert_eq!(per_step(&m, 1), vec![2.25, 0.25, 0.25, 2.25]);
+        assert_eq!(per_step(&m, 2), vec![0.75, -0.25, 0.75, 0.0]);
+        assert_eq!(per_step(&m, 3), vec![-0.75, -0.75, 0.0, 0.0]);
+        // Two recordings of two steps: no product reaches into the next recording.
+        let m = LocalMoments::new(&x, 1, 3, &[0..2, 2..4]);
+        assert_eq!(per_step(&m, 2), vec![0.75, 0.0, 0.75, 0.0]);
+        assert_eq!(per_step(&m, 3), vec![0.0; 4]);
+        // A window of 1 keeps the contemporaneous moments only (the CASC paper's setting).
+        assert_eq!(LocalMoments::new(&x, 1, 1, &[0..4]).f, 2);
+    }
 }

@@ -612,7 +612,7 @@ fn initial_candidates(
     let (labels, diag) = initial_labels(&points, k, params.init_restarts(), params.seed());
     candidates.push(("gmm".into(), labels));
     tracing::info!("gmm initialisation done");
-    let moments = LocalMoments::new(engine.x, n);
+    let moments = LocalMoments::new(engine.x, n, w, &engine.ranges);
     let local: Vec<(String, Vec<usize>)> = LOCAL_HALF_WIDTHS
         .par_iter()
         .map(|&h| {

@@ -691,3 +691,72 @@ fn the_number_of_states_is_chosen_from_the_data() {
     assert_eq!(f.model.n_states(), 1, "{:?}", f.diagnostics.states);
     assert!(f.assignment.iter().all(|&s| s == 0));
 }
+
+/// One sensor, two states that differ only in the shape of a periodic wave of period 24: a
+/// sine and a square wave, both of mean 0 and variance 1/2, each segment starting at a random
+/// phase, plus noise. With the window chosen from the data (it spans the period) the waveforms
+/// are told apart whatever their phase: every segment's most frequent state is its
+/// waveform's, and the two waveforms' states differ. `K = 3`: the windows that straddle a
+/// change fit neither waveform, and with two states they take one of their own (TICC's
+/// objective prefers that), so the third state is theirs. A window shorter than the period
+/// sees only phases of either wave, and cannot.
+#[test]
+fn two_waveforms_are_separated_whatever_their_phase() {
+    const PERIOD: f64 = 24.0;
+    const LEN: usize = 240;
+    // The state most frequent in each true segment.
+    let majorities = |a: &[usize]| -> Vec<usize> {
+        a.chunks(LEN)
+            .map(|seg| {
+                let mut counts = [0usize; 3];
+                seg.iter().for_each(|&s| counts[s] += 1);
+                (0..3)
+                    .max_by_key(|&s| (counts[s], std::cmp::Reverse(s)))
+                    .unwrap()
+            })
+            .collect()
+    };
+    let separated = |m: &[usize]| {
+        let (sine, square) = (m[0], m[1]);
+        sine != square
+            && m.iter()
+                .enumerate()
+                .all(|(i, &s)| s == if i % 2 == 0 { sine } else { square })
+    };
+    for seed in 0..3u64 {
+        let mut rng = ChaCha8Rng::seed_from_u64(100 + seed);
+        let mut x = Vec::new();
+        for segment in 0..16 {
+            let phase = rng.random::<f64>() * PERIOD;
+            for t in 0..LEN {
+                let a = 2.0 * std::f64::consts::PI * (t as f64 + phase) / PERIOD;
+                let wave = if segment % 2 == 0 {
+                    a.sin()
+                } else {
+                    std::f64::consts::FRAC_1_SQRT_2 * a.sin().signum()
+                };
+                x.push(wave + 0.2 * normal(&mut rng));
+            }
+        }
+        let series = Series::new(x, 1, None).unwrap();
+        let params = FitParams::new(3).motifs(false).seed(seed).check().unwrap();
+        let f = fit(&series, &params).unwrap();
+        let chosen = f.diagnostics.window.as_ref().unwrap();
+        assert_eq!(chosen.reason, "period", "seed {seed}: {chosen:?}");
+        assert!((22..=26).contains(&chosen.span), "seed {seed}: {chosen:?}");
+        let m = majorities(&f.assignment);
+        assert!(separated(&m), "seed {seed}: segment majorities {m:?}");
+        let short = FitParams::new(3)
+            .window(3)
+            .motifs(false)
+            .seed(seed)
+            .check()
+            .unwrap();
+        let g = fit(&series, &short).unwrap();
+        let m = majorities(&g.assignment);
+        assert!(
+            !separated(&m),
+            "seed {seed}: window 3 separated them: {m:?}"
+        );
+    }
+}
