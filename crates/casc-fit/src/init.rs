@@ -815,7 +815,7 @@ mod tests {
         // x = 1 2 3 4 (mean 2.5): centred -1.5 -0.5 0.5 1.5; features: mean, square, lag 1,
         // lag 2.
         let x = [1.0, 2.0, 3.0, 4.0];
-        let m = LocalMoments::new(&x, 1, 3, &[0..4]);
+        let m = LocalMoments::new(&x, 1, 3, std::slice::from_ref(&(0..4)));
         assert_eq!(m.f, 4);
         assert_eq!(per_step(&m, 0), vec![-1.5, -0.5, 0.5, 1.5]);
         assert_eq!(per_step(&m, 1), vec![2.25, 0.25, 0.25, 2.25]);
@@ -826,6 +826,9 @@ mod tests {
         assert_eq!(per_step(&m, 2), vec![0.75, 0.0, 0.75, 0.0]);
         assert_eq!(per_step(&m, 3), vec![0.0; 4]);
         // A window of 1 keeps the contemporaneous moments only (the CASC paper's setting).
-        assert_eq!(LocalMoments::new(&x, 1, 1, &[0..4]).f, 2);
+        assert_eq!(
+            LocalMoments::new(&x, 1, 1, std::slice::from_ref(&(0..4))).f,
+            2
+        );
     }
 }
