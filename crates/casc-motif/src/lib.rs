@@ -809,6 +809,13 @@ fn candidates_of(k: usize, discovery: &Discovery, params: &ValidMotifParams) -> 
             params.alpha,
         ),
     };
+    // A repeat longer than the motif HMM decodes (a whole recording that recurs, as in data
+    // pasted end to end) is no motif of this method's kind; the shorter repeats inside it
+    // are tested on their own.
+    let sig: Vec<_> = sig
+        .into_iter()
+        .filter(|s| s.states.len() <= MAX_MOTIF_LEN)
+        .collect();
     rank_candidates(sig, params.max_motifs)
         .into_iter()
         .map(|s| {

@@ -407,3 +407,42 @@ mod kept_motifs {
         }
     }
 }
+
+/// Regression: data pasted end to end (a recording repeated 12 times) makes the whole
+/// recording's stage sequence a significant repeat, longer than the motif HMM decodes
+/// (`MAX_MOTIF_LEN` stages); the step panicked with "motif length 576 not in 1..=254". It is
+/// no motif: such repeats are left out, and the step runs.
+#[test]
+fn a_repeat_longer_than_the_hmm_decodes_is_not_a_candidate() {
+    let k = 4;
+    // One recording: 300 segments of 5 steps, states from a fixed pseudo-random walk without
+    // self-transitions.
+    let mut period = Vec::new();
+    let mut s = 0usize;
+    let mut x = 12345u64;
+    for _ in 0..300 {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        s = (s + 1 + (x >> 33) as usize % (k - 1)) % k;
+        period.extend(std::iter::repeat_n(s, 5));
+    }
+    let plain: Vec<usize> = period
+        .iter()
+        .copied()
+        .cycle()
+        .take(period.len() * 12)
+        .collect();
+    let t = plain.len();
+    let costs: Vec<f64> = (0..t * k)
+        .map(|i| if plain[i / k] == i % k { 0.0 } else { 5.0 })
+        .collect();
+    let p = MotifParams::new(1.0).check().unwrap();
+    let step = motif_step(&costs, k, &plain, &[0..t], &p).unwrap();
+    assert!(
+        step.candidates
+            .iter()
+            .all(|c| c.states.len() <= casc_motif::MAX_MOTIF_LEN)
+    );
+    assert_eq!(step.assignment.len(), t);
+}
