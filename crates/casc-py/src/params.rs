@@ -3,19 +3,30 @@
 //! the command line's messages.
 //!
 //! The number of states is read in `builder` and written back in `n_states_arg`, side by
-//! side (an integer, or `"auto"`: chosen from the data), and so is the window (`window_value`
-//! and `window_arg`).
+//! side (an integer; a tuple `(min, max)`, inclusive, to choose from, the command line's
+//! `--states A..B`; or `"auto"`: chosen from the data among the library's default range), and
+//! so is the window (`window_value` and `window_arg`). The parameters spelled as words on the
+//! command line (`mean`, `costs`, `motif_null`, `motif_correction`) are strings with the
+//! command line's spellings, and `min_stage_fraction` is a number or `"off"`.
 
-use casc::{Beta, FitParams, ParamError, States, ValidFitParams, Window};
+use std::str::FromStr;
+
+use casc::{
+    Beta, Correction, Costs, FitParams, Null, ParamError, StageDurations, StateMean, States,
+    ValidFitParams, Window,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyString};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyString, PyTuple};
 
-/// Every parameter: its Python name and the name the command line gives it (which the messages
-/// use, as [`ParamError`] does).
-pub const PARAMS: [(&str, &str); 13] = [
+/// Every parameter: its Python name and the name the messages give it, as [`ParamError`] does:
+/// the command line's, but for `min_stage_fraction`, which the library's check names so (its
+/// flag is `--min-stage-fraction`).
+pub const PARAMS: [(&str, &str); 18] = [
     ("n_states", "states"),
     ("window", "window"),
+    ("mean", "mean"),
+    ("costs", "costs"),
     ("lam", "lambda"),
     ("beta", "beta"),
     ("gamma", "gamma"),
@@ -25,6 +36,9 @@ pub const PARAMS: [(&str, &str); 13] = [
     ("motif_iters", "motif-iters"),
     ("motif_min_instances", "motif-min-instances"),
     ("max_motifs", "max-motifs"),
+    ("motif_null", "motif-null"),
+    ("motif_correction", "motif-correction"),
+    ("min_stage_fraction", MIN_STAGE_FRACTION),
     ("split_merge", "split-merge"),
     ("standardize", "standardize"),
 ];
@@ -32,6 +46,12 @@ pub const PARAMS: [(&str, &str); 13] = [
 /// What `beta="auto"` (estimated), `n_states="auto"` and `window="auto"` (chosen from the
 /// data) stand for.
 const AUTO: &str = "auto";
+
+/// What `min_stage_fraction="off"` (durations ignored) stands for.
+const OFF: &str = "off";
+
+/// The name of `min_stage_fraction` in the messages: the library's check names it so.
+const MIN_STAGE_FRACTION: &str = "min_stage_fraction";
 
 /// Whether `v` is the string `"auto"` (any case, spaces around), as the command line reads it.
 fn is_auto(v: &Bound<'_, PyAny>) -> bool {
@@ -58,8 +78,10 @@ fn beta_value<'py>(py: Python<'py>, beta: Beta) -> Bound<'py, PyAny> {
 /// The parameters of `p` as the estimator's arguments (`n_states` included).
 pub fn to_dict<'py>(py: Python<'py>, p: &ValidFitParams) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("n_states", n_states_arg(py, p))?;
+    d.set_item("n_states", n_states_arg(py, p)?)?;
     d.set_item("window", window_arg(py, p.window()))?;
+    d.set_item("mean", mean_arg(p.mean()))?;
+    d.set_item("costs", costs_arg(p.costs()))?;
     d.set_item("lam", p.lambda())?;
     d.set_item("beta", beta_value(py, p.beta()))?;
     d.set_item("gamma", p.gamma())?;
@@ -69,6 +91,12 @@ pub fn to_dict<'py>(py: Python<'py>, p: &ValidFitParams) -> PyResult<Bound<'py, 
     d.set_item("motif_iters", p.motif_iters())?;
     d.set_item("motif_min_instances", p.motif_min_instances())?;
     d.set_item("max_motifs", p.max_motifs())?;
+    d.set_item("motif_null", p.motif_null().to_string())?;
+    d.set_item("motif_correction", p.motif_correction().to_string())?;
+    d.set_item(
+        "min_stage_fraction",
+        stage_durations_arg(py, p.stage_durations()),
+    )?;
     d.set_item("split_merge", p.split_merge())?;
     d.set_item("standardize", p.standardize())?;
     Ok(d)
@@ -167,21 +195,47 @@ fn count_or_auto(v: &Bound<'_, PyAny>, cli: &str) -> PyResult<usize> {
     size(v, cli)
 }
 
-/// The builder for the number of states: the one place that reads `n_states`.
+/// What `n_states` may be, for the messages.
+const STATES_ALLOWED: &str = "must be an integer, \"auto\" or a tuple (min, max)";
+
+/// The builder for the number of states: the one place that reads `n_states`. A tuple
+/// `(min, max)` is the command line's `--states min..max` (the library checks the range).
 fn builder(n_states: &Bound<'_, PyAny>) -> PyResult<FitParams> {
     if is_auto(n_states) {
         return Ok(FitParams::new(States::auto()));
     }
-    Ok(FitParams::new(count_or_auto(n_states, "states")?))
+    if let Ok(range) = n_states.cast::<PyTuple>() {
+        if range.len() != 2 {
+            return Err(invalid("states", n_states, STATES_ALLOWED));
+        }
+        let bound = |i: usize| -> PyResult<usize> {
+            size(&range.get_item(i)?, "states").map_err(|_| {
+                invalid(
+                    "states",
+                    n_states,
+                    "must be a tuple of two non-negative integers (min, max)",
+                )
+            })
+        };
+        return Ok(FitParams::new(States::Auto {
+            min: bound(0)?,
+            max: bound(1)?,
+        }));
+    }
+    if !n_states.hasattr("__index__")? {
+        return Err(invalid("states", n_states, STATES_ALLOWED));
+    }
+    Ok(FitParams::new(size(n_states, "states")?))
 }
 
-/// The `n_states` argument of checked parameters: the one place that writes it (a range to
-/// choose from has no Python spelling yet beyond `"auto"`).
-fn n_states_arg<'py>(py: Python<'py>, p: &ValidFitParams) -> Bound<'py, PyAny> {
-    match p.states() {
-        States::Fixed(k) => k.into_pyobject(py).expect("an integer converts").into_any(),
-        States::Auto { .. } => PyString::new(py, AUTO).into_any(),
-    }
+/// The `n_states` argument of checked parameters: the one place that writes it (`"auto"` for
+/// the library's default range, a tuple for another).
+fn n_states_arg<'py>(py: Python<'py>, p: &ValidFitParams) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match p.states() {
+        States::Fixed(k) => k.into_pyobject(py)?.into_any(),
+        auto if auto == States::auto() => PyString::new(py, AUTO).into_any(),
+        States::Auto { min, max } => (min, max).into_pyobject(py)?.into_any(),
+    })
 }
 
 /// `window`: a number of observations, or `"auto"`.
@@ -197,6 +251,86 @@ fn window_arg<'py>(py: Python<'py>, w: Window) -> Bound<'py, PyAny> {
     match w {
         Window::Fixed(w) => w.into_pyobject(py).expect("an integer converts").into_any(),
         Window::Auto => PyString::new(py, AUTO).into_any(),
+    }
+}
+
+/// A string parameter, trimmed and lowercased as the command line reads it; `None` for
+/// anything but a string.
+fn word(v: &Bound<'_, PyAny>) -> Option<String> {
+    if !v.is_instance_of::<PyString>() {
+        return None;
+    }
+    v.extract::<String>()
+        .ok()
+        .map(|s| s.trim().to_ascii_lowercase())
+}
+
+/// `mean`: `"stationary"` or `"free"`, as `--mean` reads it.
+fn mean_value(v: &Bound<'_, PyAny>) -> PyResult<StateMean> {
+    match word(v).as_deref() {
+        Some("stationary") => Ok(StateMean::Stationary),
+        Some("free") => Ok(StateMean::Free),
+        _ => Err(invalid("mean", v, "must be \"stationary\" or \"free\"")),
+    }
+}
+
+/// The `mean` argument of a [`StateMean`].
+fn mean_arg(m: StateMean) -> &'static str {
+    match m {
+        StateMean::Stationary => "stationary",
+        StateMean::Free => "free",
+    }
+}
+
+/// `costs`: `"window"` or `"conditional"`, as `--costs` reads it.
+fn costs_value(v: &Bound<'_, PyAny>) -> PyResult<Costs> {
+    match word(v).as_deref() {
+        Some("window") => Ok(Costs::Window),
+        Some("conditional") => Ok(Costs::Conditional),
+        _ => Err(invalid("costs", v, "must be \"window\" or \"conditional\"")),
+    }
+}
+
+/// The `costs` argument of a [`Costs`].
+fn costs_arg(c: Costs) -> &'static str {
+    match c {
+        Costs::Window => "window",
+        Costs::Conditional => "conditional",
+    }
+}
+
+/// A string parameter the library parses as the command line does ([`Null`],
+/// [`Correction`]); written back by its `Display`.
+fn parsed<T: FromStr>(v: &Bound<'_, PyAny>, cli: &str, allowed: &str) -> PyResult<T> {
+    if !v.is_instance_of::<PyString>() {
+        return Err(invalid(cli, v, allowed));
+    }
+    v.extract::<String>()
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| invalid(cli, v, allowed))
+}
+
+/// `min_stage_fraction`: a number (its range is the library's check) or `"off"` (durations
+/// ignored), as `--min-stage-fraction` reads it.
+fn stage_durations_value(v: &Bound<'_, PyAny>) -> PyResult<StageDurations> {
+    let allowed = "must be a number or \"off\"";
+    if v.is_instance_of::<PyString>() {
+        return match word(v).as_deref() {
+            Some(OFF) => Ok(StageDurations::Ignored),
+            _ => Err(invalid(MIN_STAGE_FRACTION, v, allowed)),
+        };
+    }
+    real(v, MIN_STAGE_FRACTION)
+        .map(|fraction| StageDurations::Minimum { fraction })
+        .map_err(|_| invalid(MIN_STAGE_FRACTION, v, allowed))
+}
+
+/// The `min_stage_fraction` argument of a [`StageDurations`]: the fraction, or `"off"`.
+fn stage_durations_arg<'py>(py: Python<'py>, d: StageDurations) -> Bound<'py, PyAny> {
+    match d {
+        StageDurations::Minimum { fraction } => PyFloat::new(py, fraction).into_any(),
+        StageDurations::Ignored => PyString::new(py, OFF).into_any(),
     }
 }
 
@@ -219,6 +353,8 @@ pub fn check(params: &Bound<'_, PyDict>) -> PyResult<ValidFitParams> {
     };
     let mut p = builder(&get("n_states")?)?
         .window(window_value(&get("window")?)?)
+        .mean(mean_value(&get("mean")?)?)
+        .costs(costs_value(&get("costs")?)?)
         .lambda(real(&get("lam")?, "lambda")?)
         .beta(beta(&get("beta")?)?)
         .gamma(real(&get("gamma")?, "gamma")?)
@@ -227,6 +363,17 @@ pub fn check(params: &Bound<'_, PyDict>) -> PyResult<ValidFitParams> {
         .motif_iters(size(&get("motif_iters")?, "motif-iters")?)
         .motif_min_instances(size(&get("motif_min_instances")?, "motif-min-instances")?)
         .max_motifs(size(&get("max_motifs")?, "max-motifs")?)
+        .motif_null(parsed::<Null>(
+            &get("motif_null")?,
+            "motif-null",
+            "must be \"markov\" or \"independent\"",
+        )?)
+        .motif_correction(parsed::<Correction>(
+            &get("motif_correction")?,
+            "motif-correction",
+            "must be \"bonferroni\" or \"bh\"",
+        )?)
+        .stage_durations(stage_durations_value(&get("min_stage_fraction")?)?)
         .split_merge(flag(&get("split_merge")?, "split-merge")?)
         .standardize(flag(&get("standardize")?, "standardize")?);
     let seed = get("random_state")?;

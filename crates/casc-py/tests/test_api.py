@@ -132,6 +132,15 @@ def test_the_type_stubs_describe_the_native_module():
             assert runtime_members <= set(members), f"{name}: {runtime_members - set(members)}"
 
 
+def test_the_type_stubs_list_every_parameter():
+    (params,) = [
+        node.value
+        for node in stub_tree().body
+        if isinstance(node, ast.Assign) and [t.id for t in node.targets] == ["Params"]
+    ]
+    assert [k.value for k in params.args[1].keys] == _casc.param_names()
+
+
 def test_the_package_is_typed():
     files = importlib.metadata.files("casc")
     names = {Path(str(f)).name for f in files}

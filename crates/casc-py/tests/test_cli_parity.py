@@ -29,13 +29,10 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("name,args,kwargs", CASES, ids=[c[0] for c in CASES])
-def test_labels_equal_the_cli_for_the_same_file_and_seed(cli, tmp_path, name, args, kwargs):
-    out = cli.fit(fixture_csv(name), tmp_path / "out", *args)
-    est = casc.CASC(**kwargs).fit(load(name))
-
+def assert_same_fit(est: casc.CASC, out: Path, phase2: bool = True) -> None:
+    """A fit in Python is the command line's in `out`: labels, states, motifs and summary."""
     assert np.array_equal(est.labels_, states_column(out / "assignments.csv"))
-    if kwargs.get("motifs", True):
+    if phase2:
         p1 = states_column(out / "phase1_assignments.csv")
         assert np.array_equal(est.phase1_labels_, p1)
     summary = read_json(out / "summary.json")
@@ -62,6 +59,71 @@ def test_labels_equal_the_cli_for_the_same_file_and_seed(cli, tmp_path, name, ar
     for r in summary["recordings"] + est.summary_["recordings"]:
         r.pop("name")
     assert est.summary_ == summary
+
+
+@pytest.mark.parametrize("name,args,kwargs", CASES, ids=[c[0] for c in CASES])
+def test_labels_equal_the_cli_for_the_same_file_and_seed(cli, tmp_path, name, args, kwargs):
+    out = cli.fit(fixture_csv(name), tmp_path / "out", *args)
+    est = casc.CASC(**kwargs).fit(load(name))
+    assert_same_fit(est, out, phase2=kwargs.get("motifs", True))
+
+
+# (estimator arguments, the same on the command line, what summary.json records): a value
+# other than the default of each parameter spelled as a word or "off" on the command line.
+OPTIONS = [
+    (dict(mean="free"), ["--mean", "free"], ("mean", "free")),
+    (dict(costs="conditional"), ["--costs", "conditional"], ("costs", "conditional")),
+    (
+        dict(motif_null="independent"),
+        ["--motif-null", "independent"],
+        ("motif_null", "independent"),
+    ),
+    (
+        dict(motif_correction="bh"),
+        ["--motif-correction", "bh"],
+        ("motif_correction", "benjamini_hochberg"),
+    ),
+    (
+        dict(min_stage_fraction=0.5),
+        ["--min-stage-fraction", "0.5"],
+        ("stage_durations", {"minimum": {"fraction": 0.5}}),
+    ),
+    (
+        dict(min_stage_fraction="off"),
+        ["--min-stage-fraction", "off"],
+        ("stage_durations", "ignored"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "kwargs,args,recorded", OPTIONS, ids=[" ".join(a) for _, a, _ in OPTIONS]
+)
+def test_each_option_gives_the_cli_labels_for_the_same_file_and_seed(
+    cli, tmp_path, kwargs, args, recorded
+):
+    out = cli.fit(
+        fixture_csv("paper-w2"), tmp_path / "out", "--states", "10", "--window", "2",
+        "--seed", "1", *args,
+    )
+    est = casc.CASC(n_states=10, window=2, random_state=1, **kwargs).fit(load("paper-w2"))
+    # The fixture keeps its planted motif, so that the motif options have something to test.
+    assert est.motifs_
+    # The option reached the fit (the labels alone need not show a motif option).
+    key, value = recorded
+    assert read_json(out / "summary.json")["parameters"][key] == value
+    assert_same_fit(est, out)
+
+
+def test_a_range_of_states_is_chosen_from_as_by_the_cli(cli, tmp_path):
+    out = cli.fit(
+        fixture_csv("paper-w2"), tmp_path / "out", "--states", "2..4", "--window", "2"
+    )
+    est = casc.CASC(n_states=(2, 4), window=2).fit(load("paper-w2"))
+    assert 2 <= est.means_.shape[0] <= 4
+    assert est.labels_.max() < est.means_.shape[0]
+    assert est.summary_["parameters"]["n_states"] == {"auto": {"min": 2, "max": 4}}
+    assert_same_fit(est, out)
 
 
 def test_a_model_saved_in_python_predicts_with_the_cli(cli, tmp_path):
@@ -145,6 +207,10 @@ INVALID = [
     (dict(motif_iters=0), ["--motif-iters", "0"]),
     (dict(motif_min_instances=0), ["--motif-min-instances", "0"]),
     (dict(max_motifs=0), ["--max-motifs", "0"]),
+    (dict(n_states=(4, 2)), ["--states", "4..2"]),
+    (dict(n_states=(0, 3)), ["--states", "0..3"]),
+    (dict(min_stage_fraction=1.5), ["--min-stage-fraction", "1.5"]),
+    (dict(min_stage_fraction=0.0), ["--min-stage-fraction", "0"]),
 ]
 
 

@@ -33,6 +33,11 @@ FLAGS = {
     "motif_iters": "--motif-iters",
     "motif_min_instances": "--motif-min-instances",
     "max_motifs": "--max-motifs",
+    "mean": "--mean",
+    "costs": "--costs",
+    "motif_null": "--motif-null",
+    "motif_correction": "--motif-correction",
+    "min_stage_fraction": "--min-stage-fraction",
 }
 
 
@@ -79,7 +84,16 @@ def test_set_params_validates_and_leaves_the_estimator_unchanged_on_error():
 
 INVALID = [
     (dict(n_states=2.5), r"states = 2.5: must be an integer"),
-    (dict(n_states="3"), r"states = '3': must be an integer or \"auto\""),
+    (dict(n_states="3"), r"states = '3': must be an integer, \"auto\" or a tuple \(min, max\)"),
+    (dict(n_states=None), r"states = None: must be an integer, \"auto\" or a tuple \(min, max\)"),
+    (dict(n_states=(2,)), r"states = \(2,\): must be an integer, \"auto\" or a tuple \(min, max\)"),
+    (dict(n_states=(2, 3, 4)), r"states = \(2, 3, 4\): must be an integer, \"auto\" or a tuple"),
+    (dict(n_states=[2, 4]), r"states = \[2, 4\]: must be an integer, \"auto\" or a tuple"),
+    (dict(n_states=(2, "4")), r"states = \(2, '4'\): must be a tuple of two non-negative integers"),
+    (dict(n_states=(-1, 4)), r"states = \(-1, 4\): must be a tuple of two non-negative integers"),
+    (dict(n_states=(2.0, 4)), r"states = \(2.0, 4\): must be a tuple of two non-negative integers"),
+    (dict(n_states=(4, 2)), r"states = 4\.\.2: must be a range of at least 1 state, the smaller"),
+    (dict(n_states=(0, 3)), r"states = 0\.\.3: must be a range of at least 1 state, the smaller"),
     (dict(window="wide"), r"window = 'wide': must be an integer or \"auto\""),
     (dict(n_states=True), r"states = True: must be an integer"),
     (dict(n_states=-1), r"states = -1: must be a non-negative integer"),
@@ -102,6 +116,23 @@ INVALID = [
     (dict(motif_iters=0), r"motif-iters = 0: must be at least 1"),
     (dict(motif_min_instances=0), r"motif-min-instances = 0: must be at least 1"),
     (dict(max_motifs=0), r"max-motifs = 0: must be at least 1"),
+    (dict(mean="moving"), r"mean = 'moving': must be \"stationary\" or \"free\""),
+    (dict(mean=None), r"mean = None: must be \"stationary\" or \"free\""),
+    (dict(costs="full"), r"costs = 'full': must be \"window\" or \"conditional\""),
+    (dict(costs=1), r"costs = 1: must be \"window\" or \"conditional\""),
+    (dict(motif_null="poisson"), r"motif-null = 'poisson': must be \"markov\" or \"independent\""),
+    (dict(motif_null=True), r"motif-null = True: must be \"markov\" or \"independent\""),
+    (dict(motif_correction="holm"), r"motif-correction = 'holm': must be \"bonferroni\" or \"bh\""),
+    (dict(motif_correction=None), r"motif-correction = None: must be \"bonferroni\" or \"bh\""),
+    # A fraction's range is the library's check, which names the parameter so.
+    (dict(min_stage_fraction="none"), r"min_stage_fraction = 'none': must be a number or \"off\""),
+    (dict(min_stage_fraction="0.5"), r"min_stage_fraction = '0.5': must be a number or \"off\""),
+    (dict(min_stage_fraction=True), r"min_stage_fraction = True: must be a number or \"off\""),
+    (dict(min_stage_fraction=None), r"min_stage_fraction = None: must be a number or \"off\""),
+    (dict(min_stage_fraction=0), r"min_stage_fraction = 0: \(0, 1\]"),
+    (dict(min_stage_fraction=-0.1), r"min_stage_fraction = -0.1: \(0, 1\]"),
+    (dict(min_stage_fraction=1.5), r"min_stage_fraction = 1.5: \(0, 1\]"),
+    (dict(min_stage_fraction=float("nan")), r"min_stage_fraction = NaN: \(0, 1\]"),
 ]
 
 
@@ -109,6 +140,91 @@ INVALID = [
 def test_every_invalid_parameter_is_a_value_error(kwargs, message):
     with pytest.raises(ValueError, match="^invalid parameter " + message):
         casc.CASC(**{"n_states": 3, **kwargs})
+
+
+def test_set_params_rejects_a_bad_new_parameter_by_name_and_keeps_the_old_value():
+    est = casc.CASC(4, mean="free")
+    for name, bad, named in [
+        ("mean", "moving", "mean"),
+        ("costs", "full", "costs"),
+        ("motif_null", "poisson", "motif-null"),
+        ("motif_correction", "holm", "motif-correction"),
+        ("min_stage_fraction", 2.0, "min_stage_fraction"),
+        ("n_states", (5, 3), "states"),
+    ]:
+        before = est.get_params()
+        with pytest.raises(ValueError, match=f"^invalid parameter {named} = "):
+            est.set_params(**{name: bad})
+        assert est.get_params() == before
+
+
+# A value other than the default of every parameter spelled as a word, "off" or a range.
+NON_DEFAULT = dict(
+    n_states=(2, 4),
+    mean="free",
+    costs="conditional",
+    motif_null="independent",
+    motif_correction="bh",
+    min_stage_fraction="off",
+)
+
+
+def test_the_new_parameters_round_trip_through_get_params_and_set_params():
+    est = casc.CASC(**NON_DEFAULT)
+    params = est.get_params()
+    assert {k: params[k] for k in NON_DEFAULT} == NON_DEFAULT
+    assert casc.CASC(**params).get_params() == params  # scikit-learn's clone
+    reset = casc.CASC(7).set_params(**NON_DEFAULT)
+    assert reset.get_params() == params
+    assert repr(est) == (
+        "CASC(n_states=(2, 4), mean='free', costs='conditional', motif_null='independent', "
+        "motif_correction='bh', min_stage_fraction='off')"
+    )
+    back = reset.set_params(**{k: _casc.defaults()[k] for k in NON_DEFAULT if k != "n_states"})
+    assert repr(back) == "CASC(n_states=(2, 4))"
+
+
+def test_the_models_parameters_are_the_fits_in_the_command_lines_spellings(tmp_path):
+    X = load("paper-eps0.2")[:600]
+    given = dict(
+        n_states=(2, 3),
+        window=1,
+        beta=25.0,
+        mean=" FREE",
+        costs="Conditional",
+        motif_null="INDEPENDENT",
+        motif_correction="Benjamini-Hochberg",
+        min_stage_fraction=np.float32(0.5),
+        random_state=4,
+    )
+    est = casc.CASC(**given).fit(X)
+    est.save(tmp_path / "model.casc")
+    loaded = casc.CASC.load(tmp_path / "model.casc")
+    expected = {
+        **est.get_params(),
+        "mean": "free",
+        "costs": "conditional",
+        "motif_null": "independent",
+        "motif_correction": "bh",
+        "min_stage_fraction": 0.5,
+    }
+    assert loaded.get_params() == expected
+    assert type(loaded.get_params()["n_states"]) is tuple
+    # Made again from its parameters, the estimator fits the same.
+    again = casc.CASC(**loaded.get_params()).fit(X)
+    assert again.get_params() == loaded.get_params()
+    assert np.array_equal(again.labels_, est.labels_)
+    assert np.array_equal(loaded.predict(X), est.labels_)
+
+
+def test_the_words_are_read_as_the_command_line_reads_them():
+    for spelling in ("off", "OFF", " Off "):
+        casc.CASC(3, min_stage_fraction=spelling)
+    for spelling in ("bh", "BH", "benjamini-hochberg", "Bonferroni"):
+        casc.CASC(3, motif_correction=spelling)
+    casc.CASC(3, mean=" Stationary", costs="WINDOW ", motif_null="Markov")
+    casc.CASC((np.int64(1), np.uint8(12)))  # NumPy integers as bounds
+    casc.CASC((3, 3))  # a range of one
 
 
 def test_motif_iters_may_be_zero_without_motifs():

@@ -84,7 +84,8 @@ CTRL_C = textwrap.dedent(
     import numpy as np
     import casc
 
-    X = np.tile(np.loadtxt(sys.argv[1], delimiter=","), (10, 1))
+    # 120,000 steps: a fit of several seconds, long past the signal however fast casc gets.
+    X = np.tile(np.loadtxt(sys.argv[1], delimiter=","), (40, 1))
     said = []
 
     def callback(event):
@@ -110,7 +111,7 @@ def test_ctrl_c_cancels_a_fit():
     )
     try:
         assert p.stdout.readline().strip() == "started"
-        time.sleep(0.5)
+        time.sleep(0.2)
         sent = time.perf_counter()
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=60)

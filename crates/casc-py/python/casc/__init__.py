@@ -240,11 +240,21 @@ class CASC:
 
     Parameters
     ----------
-    n_states : int or "auto"
-        Number of states K, or ``"auto"``: chosen from the data (``--states auto``).
+    n_states : int, tuple (int, int) or "auto"
+        Number of states K; a tuple ``(min, max)``: chosen from the data among ``min`` to
+        ``max`` inclusive (``--states min..max``); or ``"auto"``: chosen from the data among 1
+        to 12 (``--states auto``).
     window : int or "auto", default from the library
         Window length w: consecutive observations per stacked window, or ``"auto"``: chosen
         from the data (``--window``).
+    mean : {"stationary", "free"}, default "stationary"
+        A state's mean over the window: ``"stationary"``, the same at every position (like
+        the Toeplitz precision), or ``"free"``, a vector over the window (the reference's)
+        (``--mean``).
+    costs : {"window", "conditional"}, default "window"
+        How a timestep is scored: ``"window"``, by the window that starts at it (TICC's), or
+        ``"conditional"``, given the w - 1 steps before it, each observation counted once
+        (``--costs``).
     lam : float, default 1e-3
         Sparsity penalty lambda of the graphical lasso (``--lambda``).
     beta : float or "auto", default "auto"
@@ -265,6 +275,17 @@ class CASC:
         Instances a motif needs to be kept.
     max_motifs : int, default 50
         Candidate motifs kept per iteration.
+    motif_null : {"markov", "independent"}, default "markov"
+        Null model of the motifs' significance test: ``"markov"``, a first-order chain over
+        segments without self-transitions, or ``"independent"``, the reference's
+        (``--motif-null``).
+    motif_correction : {"bonferroni", "bh"}, default "bonferroni"
+        Correction for testing many candidate motifs: ``"bonferroni"`` or ``"bh"``
+        (Benjamini-Hochberg) (``--motif-correction``).
+    min_stage_fraction : float in (0, 1] or "off", default 0.25
+        Segments shorter than this fraction of the typical segment are flicker, not stages,
+        and a motif's stages last at least this fraction of their median duration; ``"off"``
+        ignores durations (the reference's) (``--min-stage-fraction``).
     split_merge : bool, default True
         The split-and-merge refinement after phase 1 (``False`` is ``--no-split-merge``).
     standardize : bool, default False
@@ -312,9 +333,11 @@ class CASC:
 
     def __init__(
         self,
-        n_states: Union[int, str],
+        n_states: Union[int, str, Tuple[int, int]],
         *,
         window: Union[int, str] = _DEFAULTS["window"],
+        mean: str = _DEFAULTS["mean"],
+        costs: str = _DEFAULTS["costs"],
         lam: float = _DEFAULTS["lam"],
         beta: Union[float, str] = _DEFAULTS["beta"],
         gamma: float = _DEFAULTS["gamma"],
@@ -324,11 +347,16 @@ class CASC:
         motif_iters: int = _DEFAULTS["motif_iters"],
         motif_min_instances: int = _DEFAULTS["motif_min_instances"],
         max_motifs: int = _DEFAULTS["max_motifs"],
+        motif_null: str = _DEFAULTS["motif_null"],
+        motif_correction: str = _DEFAULTS["motif_correction"],
+        min_stage_fraction: Union[float, str] = _DEFAULTS["min_stage_fraction"],
         split_merge: bool = _DEFAULTS["split_merge"],
         standardize: bool = _DEFAULTS["standardize"],
     ) -> None:
         self.n_states = n_states
         self.window = window
+        self.mean = mean
+        self.costs = costs
         self.lam = lam
         self.beta = beta
         self.gamma = gamma
@@ -338,6 +366,9 @@ class CASC:
         self.motif_iters = motif_iters
         self.motif_min_instances = motif_min_instances
         self.max_motifs = max_motifs
+        self.motif_null = motif_null
+        self.motif_correction = motif_correction
+        self.min_stage_fraction = min_stage_fraction
         self.split_merge = split_merge
         self.standardize = standardize
         self._check(self.get_params())
