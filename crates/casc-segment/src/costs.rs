@@ -100,13 +100,18 @@ pub fn cost_matrix(x: &[f64], n: usize, scorers: &[StateScorer]) -> CostMatrix {
     CostMatrix::from_vec(t, scorers.len(), data)
 }
 
-/// Same as [`cost_matrix`], writing into `out` (row-major `T x K`, length
-/// `T * K` with `K = scorers.len()`).
+/// The shapes of a cost-matrix call, `(T, K, w)`, checked; `None` when there are no
+/// scorers (nothing to write).
 ///
 /// # Panics
-/// As [`cost_matrix`], and if `out.len() != T * K`.
+/// As [`cost_matrix_into`].
 #[track_caller]
-pub fn cost_matrix_into(x: &[f64], n: usize, scorers: &[StateScorer], out: &mut [f64]) {
+fn check_shapes(
+    x: &[f64],
+    n: usize,
+    scorers: &[StateScorer],
+    out: &[f64],
+) -> Option<(usize, usize, usize)> {
     assert!(n > 0, "n (sensors) must be at least 1");
     assert!(
         x.len().is_multiple_of(n),
@@ -121,9 +126,7 @@ pub fn cost_matrix_into(x: &[f64], n: usize, scorers: &[StateScorer], out: &mut 
         "output buffer has {} entries, expected T * K = {t_len} * {k}",
         out.len()
     );
-    let Some(first) = scorers.first() else {
-        return;
-    };
+    let first = scorers.first()?;
     let w = first.w();
     for (i, s) in scorers.iter().enumerate() {
         assert!(
@@ -133,6 +136,19 @@ pub fn cost_matrix_into(x: &[f64], n: usize, scorers: &[StateScorer], out: &mut 
             s.w()
         );
     }
+    Some((t_len, k, w))
+}
+
+/// Same as [`cost_matrix`], writing into `out` (row-major `T x K`, length
+/// `T * K` with `K = scorers.len()`).
+///
+/// # Panics
+/// As [`cost_matrix`], and if `out.len() != T * K`.
+#[track_caller]
+pub fn cost_matrix_into(x: &[f64], n: usize, scorers: &[StateScorer], out: &mut [f64]) {
+    let Some((t_len, k, w)) = check_shapes(x, n, scorers, out) else {
+        return;
+    };
     if t_len == 0 {
         return;
     }
@@ -179,32 +195,9 @@ pub fn cost_matrix_into(x: &[f64], n: usize, scorers: &[StateScorer], out: &mut 
 /// As [`cost_matrix_into`].
 #[track_caller]
 pub fn conditional_cost_matrix_into(x: &[f64], n: usize, scorers: &[StateScorer], out: &mut [f64]) {
-    assert!(n > 0, "n (sensors) must be at least 1");
-    assert!(
-        x.len().is_multiple_of(n),
-        "series length {} is not a multiple of n = {n}",
-        x.len()
-    );
-    let t_len = x.len() / n;
-    let k = scorers.len();
-    assert_eq!(
-        out.len(),
-        t_len * k,
-        "output buffer has {} entries, expected T * K = {t_len} * {k}",
-        out.len()
-    );
-    let Some(first) = scorers.first() else {
+    let Some((_, k, w)) = check_shapes(x, n, scorers, out) else {
         return;
     };
-    let w = first.w();
-    for (i, s) in scorers.iter().enumerate() {
-        assert!(
-            s.n() == n && s.w() == w,
-            "scorer {i} has n = {}, w = {} but expected n = {n}, w = {w}",
-            s.n(),
-            s.w()
-        );
-    }
     const ROWS: usize = 1024;
     out.par_chunks_mut(ROWS * k.max(1))
         .enumerate()

@@ -213,14 +213,8 @@ impl StateScorer {
         // Same operation order as the block kernel in `costs.rs`, so both give
         // bit-identical results.
         let mut q = 0.0f64;
-        let mut off = 0;
         for i in 0..len {
-            let row = &self.tri[off..off + i + 1];
-            off += i + 1;
-            let mut y = 0.0f64;
-            for ((&l, &zj), &mj) in row.iter().zip(z).zip(&self.mean) {
-                y += l * (zj - mj);
-            }
+            let y = self.whitened(z, i);
             q += y * y;
         }
         cap(q - self.log_dets[k - 1])
@@ -248,14 +242,8 @@ impl StateScorer {
         let k = len / self.n;
         let first = len - self.n;
         let mut q = 0.0f64;
-        let mut off = first * (first + 1) / 2;
         for i in first..len {
-            let row = &self.tri[off..off + i + 1];
-            off += i + 1;
-            let mut y = 0.0f64;
-            for ((&l, &zj), &mj) in row.iter().zip(z).zip(&self.mean) {
-                y += l * (zj - mj);
-            }
+            let y = self.whitened(z, i);
             q += y * y;
         }
         let before = if k > 1 { self.log_dets[k - 2] } else { 0.0 };
@@ -278,17 +266,22 @@ impl StateScorer {
             self.n
         );
         let first = len - self.n;
-        let mut off = first * (first + 1) / 2;
         for (o, i) in out.iter_mut().zip(first..len) {
-            let row = &self.tri[off..off + i + 1];
-            off += i + 1;
-            *o = row
-                .iter()
-                .zip(z)
-                .zip(&self.mean)
-                .map(|((&l, &zj), &mj)| l * (zj - mj))
-                .sum();
+            *o = self.whitened(z, i);
         }
+    }
+
+    /// Entry `i` of `U^T (z - mu)`: row `i` of the packed triangle (its `i + 1` entries)
+    /// against the first `i + 1` values of `z - mu`, summed in order.
+    #[inline]
+    fn whitened(&self, z: &[f64], i: usize) -> f64 {
+        let off = i * (i + 1) / 2;
+        let row = &self.tri[off..off + i + 1];
+        let mut y = 0.0f64;
+        for ((&l, &zj), &mj) in row.iter().zip(z).zip(&self.mean) {
+            y += l * (zj - mj);
+        }
+        y
     }
 
     /// Packed lower triangle of `U^T` (row `i` has `i + 1` entries).
