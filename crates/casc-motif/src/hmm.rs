@@ -152,13 +152,7 @@ pub fn decode_prepared(
     motif: &[usize],
     buf: &mut DecodeBuffers,
 ) -> Vec<RawInstance> {
-    let r = motif.len();
-    assert!(
-        (1..=MAX_MOTIF_LEN).contains(&r),
-        "motif length {r} not in 1..={MAX_MOTIF_LEN}"
-    );
-    let k = prep.input.k;
-    assert!(motif.iter().all(|&m| m < k), "motif state >= k");
+    check_motif(prep, motif);
     let mut out = Vec::new();
     for rec in prep.input.recordings {
         if rec.is_empty() {
@@ -170,6 +164,18 @@ pub fn decode_prepared(
         extract_instances(&prep.input, motif, rec.clone(), &buf.path, &mut out);
     }
     out
+}
+
+/// Panics unless `motif` has length `1..=MAX_MOTIF_LEN` and states below `k`.
+#[track_caller]
+fn check_motif(prep: &PreparedCosts<'_>, motif: &[usize]) {
+    let r = motif.len();
+    assert!(
+        (1..=MAX_MOTIF_LEN).contains(&r),
+        "motif length {r} not in 1..={MAX_MOTIF_LEN}"
+    );
+    let k = prep.input.k;
+    assert!(motif.iter().all(|&m| m < k), "motif state >= k");
 }
 
 /// [`decode_prepared`] with minimum stage durations: stage `i` must last at least
@@ -202,13 +208,7 @@ pub fn decode_prepared_durations(
     if min_durations.iter().all(|&d| d == 1) {
         return decode_prepared(prep, motif, buf);
     }
-    let r = motif.len();
-    assert!(
-        (1..=MAX_MOTIF_LEN).contains(&r),
-        "motif length {r} not in 1..={MAX_MOTIF_LEN}"
-    );
-    let k = prep.input.k;
-    assert!(motif.iter().all(|&m| m < k), "motif state >= k");
+    check_motif(prep, motif);
     let mut out = Vec::new();
     for rec in prep.input.recordings {
         if rec.is_empty() {
