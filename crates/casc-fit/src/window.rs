@@ -212,6 +212,14 @@ pub(crate) fn expand(
     out
 }
 
+/// The pooled recording that holds pooled timestep `u` (the last one past the end).
+fn recording_of(u: usize, pooled: &[Range<usize>]) -> usize {
+    pooled
+        .iter()
+        .position(|p| p.contains(&u))
+        .unwrap_or(pooled.len().saturating_sub(1))
+}
+
 /// The first original row of pooled timestep `u` (in recording `i`).
 pub(crate) fn first_row(
     u: usize,
@@ -219,10 +227,7 @@ pub(crate) fn first_row(
     pooled: &[Range<usize>],
     s: usize,
 ) -> usize {
-    let i = pooled
-        .iter()
-        .position(|p| p.contains(&u))
-        .unwrap_or(pooled.len().saturating_sub(1));
+    let i = recording_of(u, pooled);
     (ranges[i].start + (u - pooled[i].start) * s).min(ranges[i].end.saturating_sub(1))
 }
 
@@ -233,10 +238,7 @@ pub(crate) fn last_row(
     pooled: &[Range<usize>],
     s: usize,
 ) -> usize {
-    let i = pooled
-        .iter()
-        .position(|p| p.contains(&u))
-        .unwrap_or(pooled.len().saturating_sub(1));
+    let i = recording_of(u, pooled);
     (ranges[i].start + (u - pooled[i].start + 1) * s - 1).min(ranges[i].end - 1)
 }
 
