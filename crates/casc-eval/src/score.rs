@@ -368,22 +368,16 @@ impl fmt::Display for Score {
     }
 }
 
-/// Reads one value per line from `path`: either a bare value per line, or a CSV
-/// with a header whose last column holds the value. Trailing blank lines are ignored.
-fn read_last_column<T>(
-    path: &Path,
-    parse: impl Fn(&str) -> Result<T, String>,
-) -> Result<Vec<T>, EvalError> {
-    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io {
+/// The text of `path`.
+fn read_text(path: &Path) -> Result<String, EvalError> {
+    std::fs::read_to_string(path).map_err(|source| EvalError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    let err = |line: usize, column: usize, message: String| EvalError::Parse {
-        path: path.to_path_buf(),
-        line,
-        column,
-        message,
-    };
+    })
+}
+
+/// The lines of `text` (`\n` or `\r\n`), trailing blank lines dropped.
+fn lines_of(text: &str) -> Vec<&str> {
     let mut lines: Vec<&str> = text
         .split('\n')
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
@@ -391,6 +385,23 @@ fn read_last_column<T>(
     while lines.last().is_some_and(|l| l.trim().is_empty()) {
         lines.pop();
     }
+    lines
+}
+
+/// Reads one value per line from `path`: either a bare value per line, or a CSV
+/// with a header whose last column holds the value. Trailing blank lines are ignored.
+fn read_last_column<T>(
+    path: &Path,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, EvalError> {
+    let text = read_text(path)?;
+    let err = |line: usize, column: usize, message: String| EvalError::Parse {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    };
+    let lines = lines_of(&text);
     let mut out = Vec::with_capacity(lines.len());
     let mut header_cols = None;
     for (i, line) in lines.iter().enumerate() {
@@ -469,23 +480,14 @@ pub struct Labels {
 /// an id by sorted order. The first line is a header when its label does not look like a
 /// number and either every other label is an integer, or it appears on no other line.
 pub fn read_named_labels(path: &Path) -> Result<Labels, EvalError> {
-    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = read_text(path)?;
     let err = |line: usize, column: usize, message: String| EvalError::Parse {
         path: path.to_path_buf(),
         line,
         column,
         message,
     };
-    let mut lines: Vec<&str> = text
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect();
-    while lines.last().is_some_and(|l| l.trim().is_empty()) {
-        lines.pop();
-    }
+    let mut lines = lines_of(&text);
     if let Some(first) = lines.first_mut() {
         *first = first.strip_prefix('\u{feff}').unwrap_or(first);
     }
