@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use crate::StateScorer;
-use crate::scorer::cap;
+use crate::scorer::{Toeplitz, cap};
 
 /// Row-major `T x K` matrix of costs: row `t` holds the cost of every state at
 /// timestep `t`.
@@ -154,7 +154,7 @@ pub fn cost_matrix_into(x: &[f64], n: usize, scorers: &[StateScorer], out: &mut 
     }
     let full = (t_len + 1).saturating_sub(w); // timesteps with a full window
     let (head, tail) = out.split_at_mut(full * k);
-    let geom = Geometry::new(n, w);
+    let geom = Geometry::new(n, w, scorers);
     let arch = pulp::Arch::new();
     head.par_chunks_mut(geom.block * k)
         .enumerate()
@@ -226,20 +226,34 @@ struct Geometry {
     nw: usize,
     /// Timesteps per block, a multiple of `TILE`.
     block: usize,
-    /// Row stride of the transposed series (`block + w - 1`).
+    /// Row stride of the transposed series: the block's windows, padded to whole tiles,
+    /// and the `w - 1` observations the last padded one reaches
+    /// (`round_up(block + w - 1, TILE) + w`).
     xt_stride: usize,
+    /// Whether some state is scored through its block-Toeplitz structure, some through
+    /// its Cholesky factor.
+    toeplitz: bool,
+    factor: bool,
 }
 
 impl Geometry {
-    fn new(n: usize, w: usize) -> Self {
+    fn new(n: usize, w: usize, scorers: &[StateScorer]) -> Self {
         let nw = n * w;
-        let block = ((SCRATCH_TARGET / nw).clamp(4 * TILE, 2048) / TILE) * TILE;
+        let toeplitz = scorers.iter().any(|s| s.toeplitz().is_some());
+        let factor = scorers.iter().any(|s| s.toeplitz().is_none());
+        // The Toeplitz path computes the products of `block + w - 1` observations for
+        // `block` windows: blocks of at least 4 windows per observation pair keep that
+        // overhead under a quarter.
+        let least = if toeplitz { 4 * w } else { 0 };
+        let block = ((SCRATCH_TARGET / nw).clamp(4 * TILE, 2048).max(least)).div_ceil(TILE) * TILE;
         Self {
             n,
             w,
             nw,
             block,
-            xt_stride: block + w - 1,
+            xt_stride: (block + w - 1).div_ceil(TILE) * TILE + w,
+            toeplitz,
+            factor,
         }
     }
 }
@@ -248,17 +262,28 @@ impl Geometry {
 struct Scratch {
     /// Transposed series block: `xt[c * xt_stride + b] = x[t0 + b][c]`.
     xt: Vec<f64>,
-    /// Differences `d[j * width + b] = z_{t0+b}[j] - mu[j]` for the current state.
+    /// Differences `d[j * width + b] = z_{t0+b}[j] - mu[j]` for the current state
+    /// (Cholesky path).
     d: Vec<f64>,
+    /// Centred transposed block `xt - mu_0` of the current state (Toeplitz path).
+    et: Vec<f64>,
+    /// Partial sums `h[l * stride + s] = sum_{m <= l} c_m g_m(t0 + s)` (Toeplitz path).
+    h: Vec<f64>,
+    /// The mean offset's linear term per window (Toeplitz path).
+    lin: Vec<f64>,
     /// Quadratic forms of the current state.
     q: Vec<f64>,
 }
 
 impl Scratch {
     fn new(g: &Geometry) -> Self {
+        let tw = if g.toeplitz { g.xt_stride } else { 0 };
         Self {
             xt: vec![0.0; g.n * g.xt_stride],
-            d: vec![0.0; g.nw * g.block],
+            d: vec![0.0; if g.factor { g.nw * g.block } else { 0 }],
+            et: vec![0.0; g.n * tw],
+            h: vec![0.0; if g.toeplitz { g.w * tw } else { 0 }],
+            lin: vec![0.0; if g.toeplitz { g.block } else { 0 }],
             q: vec![0.0; g.block],
         }
     }
@@ -311,7 +336,7 @@ fn fill_block(
     // Transpose the observations the block's windows touch; pad with zeros (the
     // padded columns are computed and discarded).
     let span = len + g.w - 1;
-    let pad = width + g.w - 1;
+    let pad = (width + g.w - 1).div_ceil(TILE) * TILE + g.w - 1;
     for c in 0..n {
         let dst = &mut scratch.xt[c * g.xt_stride..c * g.xt_stride + pad];
         for (b, v) in dst[..span].iter_mut().enumerate() {
@@ -320,25 +345,105 @@ fn fill_block(
         dst[span..].fill(0.0);
     }
     for (k, s) in scorers.iter().enumerate() {
-        // d_j = z_j - mu_j, with z_j at offset m (lag) of sensor c.
-        for (j, &mu) in s.mean().iter().enumerate() {
-            let (m, c) = (j / n, j % n);
-            let src = &scratch.xt[c * g.xt_stride + m..][..width];
-            let dst = &mut scratch.d[j * width..][..width];
-            for (dv, &zv) in dst.iter_mut().zip(src) {
-                *dv = zv - mu;
+        if let Some(tz) = s.toeplitz() {
+            toeplitz_quads(tz, &s.mean()[..n], g, width, scratch);
+        } else {
+            // d_j = z_j - mu_j, with z_j at offset m (lag) of sensor c.
+            for (j, &mu) in s.mean().iter().enumerate() {
+                let (m, c) = (j / n, j % n);
+                let src = &scratch.xt[c * g.xt_stride + m..][..width];
+                let dst = &mut scratch.d[j * width..][..width];
+                for (dv, &zv) in dst.iter_mut().zip(src) {
+                    *dv = zv - mu;
+                }
             }
+            quad_forms(
+                s.tri(),
+                g.nw,
+                &scratch.d[..g.nw * width],
+                width,
+                &mut scratch.q[..width],
+            );
         }
-        quad_forms(
-            s.tri(),
-            g.nw,
-            &scratch.d[..g.nw * width],
-            width,
-            &mut scratch.q[..width],
-        );
         let log_det = s.log_det();
         for (b, &q) in scratch.q[..len].iter().enumerate() {
             rows[b * k_states + k] = cap(q - log_det);
+        }
+    }
+}
+
+/// `q[b]` = the quadratic form of window `t0 + b` for `b < width` from a block-Toeplitz
+/// precision (see `scorer::Toeplitz`), in the operation order of `StateScorer::cost`:
+/// the products `g_l(s)` of every observation pair at most `w - 1` apart once, their
+/// partial sums over `l`, then each window's sum along its anti-diagonal.
+#[inline(always)]
+fn toeplitz_quads(tz: &Toeplitz, mu0: &[f64], g: &Geometry, width: usize, scratch: &mut Scratch) {
+    let (n, w, stride) = (g.n, g.w, g.xt_stride);
+    // Observations whose products are needed, padded to whole tiles.
+    let gw = (width + w - 1).div_ceil(TILE) * TILE;
+    let Scratch {
+        xt, et, h, lin, q, ..
+    } = scratch;
+    for (c, &m) in mu0.iter().enumerate() {
+        let src = &xt[c * stride..][..gw + w - 1];
+        let dst = &mut et[c * stride..][..gw + w - 1];
+        for (e, &v) in dst.iter_mut().zip(src) {
+            *e = v - m;
+        }
+    }
+    for l in 0..w {
+        let blk = &tz.blocks[l * n * n..(l + 1) * n * n];
+        for s0 in (0..gw).step_by(TILE) {
+            let mut acc = [0.0f64; TILE];
+            for a in 0..n {
+                let mut y = [0.0f64; TILE];
+                for b in 0..n {
+                    let coef = blk[a * n + b];
+                    let eb = &et[b * stride + s0 + l..][..TILE];
+                    for r in 0..TILE {
+                        y[r] += coef * eb[r];
+                    }
+                }
+                let ea = &et[a * stride + s0..][..TILE];
+                for r in 0..TILE {
+                    acc[r] += ea[r] * y[r];
+                }
+            }
+            if l == 0 {
+                let out = &mut h[s0..][..TILE];
+                for r in 0..TILE {
+                    out[r] = 0.0 + acc[r];
+                }
+            } else {
+                let (before, rest) = h.split_at_mut(l * stride);
+                let prev = &before[(l - 1) * stride + s0..][..TILE];
+                let out = &mut rest[s0..][..TILE];
+                for r in 0..TILE {
+                    out[r] = prev[r] + (acc[r] + acc[r]);
+                }
+            }
+        }
+    }
+    let q = &mut q[..width];
+    q.fill(0.0);
+    for i in 0..w {
+        let row = &h[(w - 1 - i) * stride + i..][..width];
+        for (qv, &hv) in q.iter_mut().zip(row) {
+            *qv += hv;
+        }
+    }
+    if let Some((weights, constant)) = &tz.offset {
+        let lin = &mut lin[..width];
+        lin.fill(0.0);
+        for (j, &coef) in weights.iter().enumerate() {
+            let (i, c) = (j / n, j % n);
+            let src = &et[c * stride + i..][..width];
+            for (lv, &e) in lin.iter_mut().zip(src) {
+                *lv += coef * e;
+            }
+        }
+        for (qv, &lv) in q.iter_mut().zip(lin.iter()) {
+            *qv = (*qv - (lv + lv)) + constant;
         }
     }
 }

@@ -21,6 +21,56 @@ fn random_states(rng: &mut Rng, k: usize, p: usize) -> Vec<State> {
         .collect()
 }
 
+/// A random positive definite block-Toeplitz precision (`n w x n w`, row-major): block
+/// `(i, j)` is `A_{j-i}` above the diagonal and its transpose below, with `A_0` symmetric
+/// and the off-diagonal blocks small enough for diagonal dominance.
+fn random_block_toeplitz(rng: &mut Rng, n: usize, w: usize) -> Vec<f64> {
+    let p = n * w;
+    let mut blocks: Vec<Vec<f64>> = (0..w)
+        .map(|_| (0..n * n).map(|_| 2.0 * rng.unif() - 1.0).collect())
+        .collect();
+    for a in 0..n {
+        for b in 0..a {
+            blocks[0][a * n + b] = blocks[0][b * n + a];
+        }
+        blocks[0][a * n + a] = 2.0 * p as f64 + rng.unif();
+    }
+    let mut m = vec![0.0; p * p];
+    for bi in 0..w {
+        for bj in 0..w {
+            for a in 0..n {
+                for b in 0..n {
+                    m[(bi * n + a) * p + bj * n + b] = if bj >= bi {
+                        blocks[bj - bi][a * n + b]
+                    } else {
+                        blocks[bi - bj][b * n + a]
+                    };
+                }
+            }
+        }
+    }
+    m
+}
+
+/// States with block-Toeplitz precisions; the mean is stationary (one value per sensor
+/// at every position of the window) or free.
+fn toeplitz_states(rng: &mut Rng, k: usize, n: usize, w: usize, stationary: bool) -> Vec<State> {
+    (0..k)
+        .map(|_| {
+            let mu = if stationary {
+                let m: Vec<f64> = (0..n).map(|_| rng.unif()).collect();
+                (0..n * w).map(|j| m[j % n]).collect()
+            } else {
+                (0..n * w).map(|_| rng.unif()).collect()
+            };
+            State {
+                mu,
+                theta: random_block_toeplitz(rng, n, w),
+            }
+        })
+        .collect()
+}
+
 fn scorers(states: &[State], n: usize, w: usize) -> Vec<StateScorer> {
     states
         .iter()
@@ -96,6 +146,99 @@ fn blocked_kernel_equals_scalar_cost() {
             }
         }
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Block-Toeplitz precisions (scored from their first block row): the same costs as
+    /// the naive computation, with a stationary or a free mean.
+    #[test]
+    fn block_toeplitz_matches_naive(seed in any::<u64>(), n in 1usize..=3, w in 1usize..=6, k in 1usize..=3, t_len in 0usize..=20, stationary in any::<bool>()) {
+        let mut rng = Rng(seed);
+        let states = toeplitz_states(&mut rng, k, n, w, stationary);
+        let x: Vec<f64> = (0..t_len * n).map(|_| 2.0 * rng.unif()).collect();
+        let sc = scorers(&states, n, w);
+        for s in &sc {
+            prop_assert_eq!(s.is_block_toeplitz(), w >= 3);
+        }
+        let c = cost_matrix(&x, n, &sc);
+        for t in 0..t_len {
+            for (j, s) in states.iter().enumerate() {
+                let want = naive_entry(&x, n, w, t, s);
+                let got = c.get(t, j);
+                prop_assert!((got - want).abs() <= 1e-9 * (1.0 + want.abs()),
+                    "t = {}, k = {}: {} vs naive {}", t, j, got, want);
+            }
+        }
+    }
+}
+
+/// The block-Toeplitz kernel equals `StateScorer::cost` bit for bit over many blocks,
+/// beside a state scored through its factor (a precision that is not Toeplitz), whatever
+/// the thread count.
+#[test]
+fn block_toeplitz_kernel_equals_scalar_cost() {
+    for (n, w, t_len, stationary) in [
+        (1, 40, 3_001, true),
+        (3, 5, 4_099, false),
+        (2, 3, 2_500, true),
+        (4, 7, 30, false),
+    ] {
+        let mut rng = Rng(11 + w as u64);
+        let mut states = toeplitz_states(&mut rng, 3, n, w, stationary);
+        states.extend(random_states(&mut rng, 1, n * w));
+        let sc = scorers(&states, n, w);
+        assert_eq!(
+            sc.iter()
+                .map(StateScorer::is_block_toeplitz)
+                .collect::<Vec<_>>(),
+            [true, true, true, false]
+        );
+        let x: Vec<f64> = (0..t_len * n).map(|_| 1.5 * rng.unif() - 0.5).collect();
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| cost_matrix(&x, n, &sc))
+        };
+        let c = run(2);
+        assert_eq!(c, run(1), "n={n} w={w}");
+        for t in 0..t_len {
+            let kk = (t_len - t).min(w);
+            for (j, s) in sc.iter().enumerate() {
+                assert_eq!(
+                    c.get(t, j),
+                    s.cost(&x[t * n..(t + kk) * n]),
+                    "n={n} w={w} t={t} k={j}"
+                );
+            }
+        }
+    }
+}
+
+/// A precision one rounding away from block Toeplitz is scored through its factor.
+#[test]
+fn nearly_toeplitz_is_not_toeplitz() {
+    let (n, w) = (2, 4);
+    let mut rng = Rng(5);
+    let mut m = random_block_toeplitz(&mut rng, n, w);
+    let p = n * w;
+    assert!(
+        StateScorer::new(&[0.0; 8], to_faer(&m, p).as_ref(), n, w)
+            .unwrap()
+            .is_block_toeplitz()
+    );
+    // Block (1, 2) differs from block (0, 1) in its last bit, symmetrically.
+    let (r, c) = (n + 1, 2 * n);
+    m[r * p + c] = f64::from_bits(m[r * p + c].to_bits() + 1);
+    m[c * p + r] = m[r * p + c];
+    assert!(
+        !StateScorer::new(&[0.0; 8], to_faer(&m, p).as_ref(), n, w)
+            .unwrap()
+            .is_block_toeplitz()
+    );
 }
 
 #[test]
