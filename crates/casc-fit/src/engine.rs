@@ -116,6 +116,11 @@ pub(crate) enum Accuracy {
 /// ADMM tolerance of [`Accuracy::Rough`] M-steps (about 3% relative error on the precision
 /// from a warm start; 4 ADMM iterations instead of 65 at window 150).
 pub const ROUGH_TOLERANCE: f64 = 1e-3;
+/// ADMM iterations of an [`Accuracy::Rough`] M-step at most. A rough solve from a warm start
+/// takes under 30; the cold solves of a state with fewer windows than dimensions (a
+/// rank-deficient covariance, which penalty makes ill-conditioned) can run to the
+/// parameters' cap of 1,000, where a ranking needs none of that precision.
+pub const ROUGH_MAX_ITERS: usize = 100;
 /// ADMM tolerance of [`Accuracy::Search`] M-steps (about 0.2% relative error).
 pub const SEARCH_TOLERANCE: f64 = 1e-4;
 
@@ -145,7 +150,7 @@ impl<'a> Engine<'a> {
             ranges,
             full,
             glasso: [
-                glasso.loosened(ROUGH_TOLERANCE),
+                glasso.loosened(ROUGH_TOLERANCE).capped(ROUGH_MAX_ITERS),
                 glasso.loosened(SEARCH_TOLERANCE),
                 glasso.clone(),
             ],

@@ -221,6 +221,14 @@ impl ValidGlassoParams {
         }
         p
     }
+
+    /// The same parameters with at most `max_iters` ADMM iterations (at least 1; more than
+    /// the current cap is ignored).
+    pub fn capped(&self, max_iters: usize) -> Self {
+        let mut p = self.clone();
+        p.max_iters = p.max_iters.min(max_iters.max(1));
+        p
+    }
 }
 
 #[cfg(test)]
@@ -232,6 +240,18 @@ mod tests {
             Err(GlassoError::InvalidParameter { name, .. }) => assert_eq!(name, expected),
             other => panic!("expected InvalidParameter({expected}), got {other:?}"),
         }
+    }
+
+    #[test]
+    fn loosened_and_capped_only_relax() {
+        let v = GlassoParams::new(0.1).check().unwrap();
+        let r = v.loosened(1e-3).capped(100);
+        assert_eq!((r.eps_abs(), r.eps_rel(), r.max_iters()), (1e-3, 1e-3, 100));
+        // Tighter tolerances and a higher cap than the current ones are ignored; 0 means 1.
+        let t = r.loosened(1e-9).capped(5_000);
+        assert_eq!((t.eps_abs(), t.eps_rel(), t.max_iters()), (1e-3, 1e-3, 100));
+        assert_eq!(v.capped(0).max_iters(), 1);
+        assert_eq!(r.lambda(), v.lambda());
     }
 
     #[test]
