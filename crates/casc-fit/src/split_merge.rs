@@ -392,9 +392,13 @@ pub(crate) fn refine(
         let outcomes: Vec<Result<PhaseOutcome, FitError>> = moves
             .par_iter()
             .map(|(mv, ri)| {
+                // Warm starts: the freed id takes over part of the split state, so its
+                // solves start from that state's model; every other state from its own.
+                let mut fits = current.fits.clone();
+                fits[mv.freed] = current.fits[mv.split].clone();
                 let start = Start {
                     assignment: apply_move(engine, labels, mv, &rules[*ri].1),
-                    fits: None,
+                    fits: Some(fits),
                     rng: current.rng.clone(),
                 };
                 let mut buf = vec![0.0; len * k];
