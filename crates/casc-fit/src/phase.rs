@@ -32,6 +32,11 @@ pub(crate) struct PhaseSpec<'a> {
     pub(crate) finish_exact: bool,
     /// The stage of the fit its iterations are logged under.
     pub(crate) stage: &'a str,
+    /// An objective the phase is only worth running to beat (a split-and-merge proposal
+    /// against the current result): the phase stops early, unconverged, once its objective
+    /// is above it, its assignment has nearly settled, and its objective falls too slowly to
+    /// reach it within the iterations left.
+    pub(crate) incumbent: Option<f64>,
 }
 
 impl<'a> PhaseSpec<'a> {
@@ -45,6 +50,7 @@ impl<'a> PhaseSpec<'a> {
             accuracy: Accuracy::Search,
             finish_exact: false,
             stage: "phase 1",
+            incumbent: None,
         }
     }
     /// Phase 2 (the motif step in every iteration).
@@ -57,6 +63,7 @@ impl<'a> PhaseSpec<'a> {
             accuracy: Accuracy::Search,
             finish_exact: false,
             stage: "phase 2",
+            incumbent: None,
         }
     }
     /// The same phase with another cap.
@@ -70,6 +77,14 @@ impl<'a> PhaseSpec<'a> {
     /// The same phase, logged under another stage name.
     pub(crate) fn labelled(self, stage: &'a str) -> Self {
         Self { stage, ..self }
+    }
+    /// The same phase, stopped early when it cannot beat `objective` (see
+    /// [`PhaseSpec::incumbent`]).
+    pub(crate) fn against(self, objective: f64) -> Self {
+        Self {
+            incumbent: Some(objective),
+            ..self
+        }
     }
     /// The same phase, ending with exact M-steps (the last phase of a fit).
     pub(crate) fn exact_at_the_end(self) -> Self {
@@ -109,6 +124,23 @@ impl PhaseOutcome {
             rng: self.rng,
         }
     }
+}
+
+/// A phase that moved at most this fraction of its timesteps in an iteration has nearly
+/// settled: its objective will not fall by much more than it just did. (One that moves more
+/// may be reorganising, a state taking over another's segments, and fall by far more next.)
+const SETTLED_FRACTION: f64 = 0.01;
+
+/// Whether a phase whose objective went from `before` to `now` in its last iteration cannot
+/// reach `target` in `left` more iterations at that rate. EM's decreases shrink as it nears
+/// a fixed point, so the rate of the last iteration overestimates the ones to come; a phase
+/// whose objective stopped falling cannot reach a target above it either.
+pub(crate) fn cannot_reach(before: f64, now: f64, target: f64, left: usize) -> bool {
+    if now <= target || !before.is_finite() {
+        return false;
+    }
+    let drop = before - now;
+    drop <= 0.0 || drop * (left as f64) < now - target
 }
 
 /// Runs the phase on `engine`'s series from `start`; `costs` is a `T x K` buffer, every
@@ -166,6 +198,7 @@ pub(crate) fn run(
             None => plain,
         };
         let changed = new.iter().zip(&input).filter(|(a, b)| a != b).count();
+        let before = objective;
         objective = assign::objective(costs, k, &new, &engine.ranges, spec.beta);
         let it = IterationDiagnostics {
             phase: spec.phase,
@@ -210,6 +243,18 @@ pub(crate) fn run(
         if converged {
             break;
         }
+        if let Some(target) = spec.incumbent
+            && changed as f64 <= SETTLED_FRACTION * assignment.len() as f64
+            && cannot_reach(before, objective, target, spec.max_iters - iter - 1)
+        {
+            tracing::debug!(
+                iter,
+                objective,
+                target,
+                "cannot beat the incumbent: stopped"
+            );
+            break;
+        }
     }
     Ok(PhaseOutcome {
         assignment,
@@ -219,4 +264,22 @@ pub(crate) fn run(
         objective,
         rng,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cannot_reach;
+
+    #[test]
+    fn a_phase_stops_only_when_its_rate_cannot_reach_the_target() {
+        // 10 above the target, falling by 3 per iteration: 4 iterations left reach it, 3 do not.
+        assert!(!cannot_reach(113.0, 110.0, 100.0, 4));
+        assert!(cannot_reach(113.0, 110.0, 100.0, 3));
+        // At or below the target, there is nothing to stop.
+        assert!(!cannot_reach(113.0, 100.0, 100.0, 0));
+        // A first iteration (no rate yet) never stops; a rise or a standstill above does.
+        assert!(!cannot_reach(f64::INFINITY, 110.0, 100.0, 0));
+        assert!(cannot_reach(109.0, 110.0, 100.0, 50));
+        assert!(cannot_reach(110.0, 110.0, 100.0, 50));
+    }
 }

@@ -427,6 +427,8 @@ pub(crate) fn refine(
         ranked.truncate(REFINED_PER_ROUND);
         // The most promising proposals go on to a fixed point, as the current result did; a
         // few rough iterations rank proposals well but not perfectly.
+        // What a move must reach to be kept; a refinement that cannot stops early.
+        let target = baseline - RELATIVE_GAIN * baseline.abs();
         let refined: Vec<Result<(usize, PhaseOutcome), FitError>> = ranked
             .into_par_iter()
             .map(|(i, out)| {
@@ -434,7 +436,7 @@ pub(crate) fn refine(
                 let mut log: Vec<IterationDiagnostics> = Vec::new();
                 let out = phase::run(
                     engine,
-                    spec,
+                    spec.against(target),
                     out.into_start(),
                     &mut buf,
                     &mut log,
@@ -452,7 +454,7 @@ pub(crate) fn refine(
             }
         }
         let Some((i, out)) = best else { break };
-        if out.objective >= baseline - RELATIVE_GAIN * baseline.abs() {
+        if out.objective >= target {
             break;
         }
         trials[first + i].accepted = true;
