@@ -242,9 +242,10 @@ impl Geometry {
         let toeplitz = scorers.iter().any(|s| s.toeplitz().is_some());
         let factor = scorers.iter().any(|s| s.toeplitz().is_none());
         // The Toeplitz path computes the products of `block + w - 1` observations for
-        // `block` windows: blocks of at least 4 windows per observation pair keep that
-        // overhead under a quarter.
-        let least = if toeplitz { 4 * w } else { 0 };
+        // `block` windows: blocks of at least `4 w` windows keep that overhead under a
+        // quarter. Not when a state needs the factor too: its difference buffer (`n w` by
+        // `block`) would grow with the block (rare: only a `Theta` fallback is not Toeplitz).
+        let least = if toeplitz && !factor { 4 * w } else { 0 };
         let block = ((SCRATCH_TARGET / nw).clamp(4 * TILE, 2048).max(least)).div_ceil(TILE) * TILE;
         Self {
             n,
@@ -269,8 +270,6 @@ struct Scratch {
     et: Vec<f64>,
     /// Partial sums `h[l * stride + s] = sum_{m <= l} c_m g_m(t0 + s)` (Toeplitz path).
     h: Vec<f64>,
-    /// The mean offset's linear term per window (Toeplitz path).
-    lin: Vec<f64>,
     /// Quadratic forms of the current state.
     q: Vec<f64>,
 }
@@ -283,7 +282,6 @@ impl Scratch {
             d: vec![0.0; if g.factor { g.nw * g.block } else { 0 }],
             et: vec![0.0; g.n * tw],
             h: vec![0.0; if g.toeplitz { g.w * tw } else { 0 }],
-            lin: vec![0.0; if g.toeplitz { g.block } else { 0 }],
             q: vec![0.0; g.block],
         }
     }
@@ -381,9 +379,7 @@ fn toeplitz_quads(tz: &Toeplitz, mu0: &[f64], g: &Geometry, width: usize, scratc
     let (n, w, stride) = (g.n, g.w, g.xt_stride);
     // Observations whose products are needed, padded to whole tiles.
     let gw = (width + w - 1).div_ceil(TILE) * TILE;
-    let Scratch {
-        xt, et, h, lin, q, ..
-    } = scratch;
+    let Scratch { xt, et, h, q, .. } = scratch;
     for (c, &m) in mu0.iter().enumerate() {
         let src = &xt[c * stride..][..gw + w - 1];
         let dst = &mut et[c * stride..][..gw + w - 1];
@@ -430,20 +426,6 @@ fn toeplitz_quads(tz: &Toeplitz, mu0: &[f64], g: &Geometry, width: usize, scratc
         let row = &h[(w - 1 - i) * stride + i..][..width];
         for (qv, &hv) in q.iter_mut().zip(row) {
             *qv += hv;
-        }
-    }
-    if let Some((weights, constant)) = &tz.offset {
-        let lin = &mut lin[..width];
-        lin.fill(0.0);
-        for (j, &coef) in weights.iter().enumerate() {
-            let (i, c) = (j / n, j % n);
-            let src = &et[c * stride + i..][..width];
-            for (lv, &e) in lin.iter_mut().zip(src) {
-                *lv += coef * e;
-            }
-        }
-        for (qv, &lv) in q.iter_mut().zip(lin.iter()) {
-            *qv = (*qv - (lv + lv)) + constant;
         }
     }
 }

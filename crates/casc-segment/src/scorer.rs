@@ -52,30 +52,32 @@ pub struct StateScorer {
 /// The shortest window scored through the block-Toeplitz structure.
 const MIN_TOEPLITZ_WINDOW: usize = 3;
 
-/// An exactly block-Toeplitz precision, kept by its first block row `A_0 .. A_{w-1}`
-/// (block `(i, j)` is `A_{j-i}` above the diagonal and its transpose below).
+/// An exactly block-Toeplitz precision with a stationary mean, kept by its first block row
+/// `A_0 .. A_{w-1}` (block `(i, j)` is `A_{j-i}` above the diagonal and its transpose below).
 ///
-/// The quadratic form of a window then splits into products of two observations at
-/// most `w - 1` apart, `g_l(s) = e_s^T A_l e_{s+l}`, which overlapping windows share:
-/// with `e_s = x_s - mu_0` (the mean's first observation),
-/// `e^T Theta e = sum_i sum_{l <= w-1-i} c_l g_l(t + i)` with `c_0 = 1`, `c_l = 2`.
-/// Scoring every window costs `O(w n^2)` per timestep this way, against `O(w^2 n^2)`
-/// through the Cholesky factor. A mean that is not the same at every position of the
-/// window (`mu = 1 mu_0 + delta`) adds `-2 (Theta delta)^T e + delta^T Theta delta`.
+/// The quadratic form of a window then splits into products of two observations at most
+/// `w - 1` apart, `g_l(s) = e_s^T A_l e_{s+l}` with `e_s = x_s - mu_0`, which overlapping
+/// windows share: `e^T Theta e = sum_i sum_{l <= w-1-i} c_l g_l(t + i)` with `c_0 = 1`,
+/// `c_l = 2`. Scoring every window costs `O(w n^2)` per timestep this way, against
+/// `O(w^2 n^2)` through the Cholesky factor. A mean that differs between positions of the
+/// window is left to the factor: its offset would enter as `-2 (Theta delta)^T e + delta^T
+/// Theta delta`, a difference of large terms when `delta` is large beside `z - mu`.
 #[derive(Clone, Debug)]
 pub(crate) struct Toeplitz {
     /// `blocks[(l * n + a) * n + b] = Theta[a][l n + b]`, `l = 0..w`.
     pub(crate) blocks: Vec<f64>,
-    /// `(Theta delta, delta^T Theta delta)`; `None` when `delta` is zero.
-    pub(crate) offset: Option<(Vec<f64>, f64)>,
 }
 
 impl Toeplitz {
     /// The first block row of `precision` when every block equals it (or its transpose
-    /// below the diagonal) bit for bit; `None` otherwise.
+    /// below the diagonal) bit for bit, `A_0` is symmetric bit for bit and the mean is the same
+    /// at every position of the window; `None` otherwise.
     fn of(precision: faer::MatRef<'_, f64>, mean: &[f64], n: usize, w: usize) -> Option<Self> {
         // Below three observations the factor is as cheap (`w n^2` against `nw (nw + 1) / 2`).
         if w < MIN_TOEPLITZ_WINDOW {
+            return None;
+        }
+        if (0..n * w).any(|j| mean[j].to_bits() != mean[j % n].to_bits()) {
             return None;
         }
         let p = n * w;
@@ -96,6 +98,13 @@ impl Toeplitz {
                 }
             }
         }
+        for a in 0..n {
+            for b in 0..a {
+                if at(a, b).to_bits() != at(b, a).to_bits() {
+                    return None;
+                }
+            }
+        }
         let mut blocks = Vec::with_capacity(n * p);
         for l in 0..w {
             for a in 0..n {
@@ -104,15 +113,7 @@ impl Toeplitz {
                 }
             }
         }
-        let delta: Vec<f64> = (0..p).map(|j| mean[j] - mean[j % n]).collect();
-        let offset = delta.iter().any(|&d| d != 0.0).then(|| {
-            let weights: Vec<f64> = (0..p)
-                .map(|r| (0..p).map(|c| at(r, c) * delta[c]).sum())
-                .collect();
-            let constant = weights.iter().zip(&delta).map(|(a, b)| a * b).sum();
-            (weights, constant)
-        });
-        Some(Self { blocks, offset })
+        Some(Self { blocks })
     }
 }
 
@@ -318,13 +319,6 @@ impl StateScorer {
             }
             q += h;
         }
-        if let Some((weights, constant)) = &tz.offset {
-            let mut lin = 0.0f64;
-            for (j, &c) in weights.iter().enumerate() {
-                lin += c * e(j);
-            }
-            q = (q - (lin + lin)) + constant;
-        }
         q
     }
 
@@ -404,8 +398,9 @@ impl StateScorer {
 
     /// Whether full windows are scored from the precision's block-Toeplitz structure
     /// (`O(w n^2)` per timestep in [`crate::cost_matrix`] instead of `O(w^2 n^2)`):
-    /// true when the precision is exactly block Toeplitz, as the graphical lasso's is,
-    /// and the window has at least 3 observations (below, the factor is as cheap).
+    /// true when the precision is exactly block Toeplitz, as the graphical lasso's is, the
+    /// mean is stationary (the default) and the window has at least 3 observations (below,
+    /// the factor is as cheap).
     pub fn is_block_toeplitz(&self) -> bool {
         self.toeplitz.is_some()
     }

@@ -160,7 +160,8 @@ proptest! {
         let x: Vec<f64> = (0..t_len * n).map(|_| 2.0 * rng.unif()).collect();
         let sc = scorers(&states, n, w);
         for s in &sc {
-            prop_assert_eq!(s.is_block_toeplitz(), w >= 3);
+            // A free mean, and windows under 3 observations, go through the factor.
+            prop_assert_eq!(s.is_block_toeplitz(), w >= 3 && stationary);
         }
         let c = cost_matrix(&x, n, &sc);
         for t in 0..t_len {
@@ -176,7 +177,7 @@ proptest! {
 
 /// The block-Toeplitz kernel equals `StateScorer::cost` bit for bit over many blocks,
 /// beside a state scored through its factor (a precision that is not Toeplitz), whatever
-/// the thread count.
+/// the thread count; with free means every state goes through the factor.
 #[test]
 fn block_toeplitz_kernel_equals_scalar_cost() {
     for (n, w, t_len, stationary) in [
@@ -189,11 +190,12 @@ fn block_toeplitz_kernel_equals_scalar_cost() {
         let mut states = toeplitz_states(&mut rng, 3, n, w, stationary);
         states.extend(random_states(&mut rng, 1, n * w));
         let sc = scorers(&states, n, w);
+        // The fourth state's precision is not Toeplitz; a free mean goes through the factor.
         assert_eq!(
             sc.iter()
                 .map(StateScorer::is_block_toeplitz)
                 .collect::<Vec<_>>(),
-            [true, true, true, false]
+            [stationary, stationary, stationary, false]
         );
         let x: Vec<f64> = (0..t_len * n).map(|_| 1.5 * rng.unif() - 0.5).collect();
         let run = |threads: usize| {
@@ -223,22 +225,35 @@ fn block_toeplitz_kernel_equals_scalar_cost() {
 fn nearly_toeplitz_is_not_toeplitz() {
     let (n, w) = (2, 4);
     let mut rng = Rng(5);
-    let mut m = random_block_toeplitz(&mut rng, n, w);
+    let m = random_block_toeplitz(&mut rng, n, w);
     let p = n * w;
     assert!(
         StateScorer::new(&[0.0; 8], to_faer(&m, p).as_ref(), n, w)
             .unwrap()
             .is_block_toeplitz()
     );
-    // Block (1, 2) differs from block (0, 1) in its last bit, symmetrically.
-    let (r, c) = (n + 1, 2 * n);
-    m[r * p + c] = f64::from_bits(m[r * p + c].to_bits() + 1);
-    m[c * p + r] = m[r * p + c];
-    assert!(
-        !StateScorer::new(&[0.0; 8], to_faer(&m, p).as_ref(), n, w)
+    let toeplitz = |m: &[f64]| {
+        StateScorer::new(&[0.0; 8], to_faer(m, p).as_ref(), n, w)
             .unwrap()
             .is_block_toeplitz()
-    );
+    };
+    // Block (1, 2) differs from block (0, 1) in its last bit, symmetrically.
+    let (r, c) = (n + 1, 2 * n);
+    let mut other = m.clone();
+    other[r * p + c] = f64::from_bits(m[r * p + c].to_bits() + 1);
+    other[c * p + r] = other[r * p + c];
+    assert!(!toeplitz(&other));
+    // The diagonal blocks are A_0 everywhere but A_0 itself is asymmetric in its last bit.
+    let mut asym = m.clone();
+    for i in 0..w {
+        let k = (i * n + 1) * p + i * n;
+        asym[k] = f64::from_bits(m[k].to_bits() + 1);
+    }
+    assert!(!toeplitz(&asym));
+    // A mean that is not the same at every position of the window.
+    let mean = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1e-300];
+    let s = StateScorer::new(&mean, to_faer(&m, p).as_ref(), n, w).unwrap();
+    assert!(!s.is_block_toeplitz());
 }
 
 #[test]
