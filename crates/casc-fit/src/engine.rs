@@ -351,12 +351,18 @@ impl<'a> Engine<'a> {
                     .get(s)
                     .and_then(|p| p.as_ref())
                     .and_then(|p| p.warm.as_ref());
+                // A state with fewer windows than dimensions has a rank-deficient covariance,
+                // which the penalty leaves ill-conditioned: rough solves are capped, and its
+                // fixed point is solved to the search tolerance (ADMM does not reach 1e-6 there
+                // within 1,000 iterations).
                 let capped;
-                let glasso = if accuracy == Accuracy::Rough && st.count < self.d {
-                    capped = glasso.capped(ROUGH_MAX_ITERS);
-                    &capped
-                } else {
-                    glasso
+                let glasso = match accuracy {
+                    Accuracy::Rough if st.count < self.d => {
+                        capped = glasso.capped(ROUGH_MAX_ITERS);
+                        &capped
+                    }
+                    Accuracy::Exact if st.count < self.d => &self.glasso[Accuracy::Search as usize],
+                    _ => glasso,
                 };
                 let sol = casc_glasso::solve(cov.as_ref(), shape, glasso, warm, Par::Seq)
                     .map_err(|source| FitError::Glasso { state: s, source })?;
