@@ -22,18 +22,19 @@ fn random_states(rng: &mut Rng, k: usize, p: usize) -> Vec<State> {
 }
 
 /// A random positive definite block-Toeplitz precision (`n w x n w`, row-major): block
-/// `(i, j)` is `A_{j-i}` above the diagonal and its transpose below, with `A_0` symmetric
-/// and the off-diagonal blocks small enough for diagonal dominance.
+/// `(i, j)` is `A_{j-i}` above the diagonal and its transpose below, with `A_0` symmetric,
+/// entries in `[-1, 1)` off the diagonal and diagonal entries above `p`, so that every row is
+/// strictly diagonally dominant.
 fn random_block_toeplitz(rng: &mut Rng, n: usize, w: usize) -> Vec<f64> {
     let p = n * w;
     let mut blocks: Vec<Vec<f64>> = (0..w)
-        .map(|_| (0..n * n).map(|_| 2.0 * rng.unif() - 1.0).collect())
+        .map(|_| (0..n * n).map(|_| rng.unif()).collect())
         .collect();
     for a in 0..n {
         for b in 0..a {
             blocks[0][a * n + b] = blocks[0][b * n + a];
         }
-        blocks[0][a * n + a] = 2.0 * p as f64 + rng.unif();
+        blocks[0][a * n + a] = p as f64 + 1.0 + rng.unif().abs();
     }
     let mut m = vec![0.0; p * p];
     for bi in 0..w {
