@@ -126,6 +126,30 @@ proptest! {
     }
 }
 
+/// Every entry of `c` equals `StateScorer::cost` of its window (or prefix) bit for bit.
+fn assert_equals_scalar_cost(c: &CostMatrix, x: &[f64], n: usize, w: usize, sc: &[StateScorer]) {
+    let t_len = x.len() / n;
+    for t in 0..t_len {
+        let kk = (t_len - t).min(w);
+        for (j, s) in sc.iter().enumerate() {
+            assert_eq!(
+                c.get(t, j),
+                s.cost(&x[t * n..(t + kk) * n]),
+                "n={n} w={w} t={t} k={j}"
+            );
+        }
+    }
+}
+
+/// The cost matrix computed on a pool of `threads` threads.
+fn cost_matrix_with_threads(x: &[f64], n: usize, sc: &[StateScorer], threads: usize) -> CostMatrix {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(|| cost_matrix(x, n, sc))
+}
+
 /// Many blocks (several thousand timesteps, partial last block): the blocked
 /// kernel equals `StateScorer::cost` bit for bit, for w = 1..=4.
 #[test]
@@ -136,16 +160,7 @@ fn blocked_kernel_equals_scalar_cost() {
         let sc = scorers(&states, n, w);
         let x: Vec<f64> = (0..t_len * n).map(|_| 1.5 * rng.unif()).collect();
         let c = cost_matrix(&x, n, &sc);
-        for t in 0..t_len {
-            let kk = (t_len - t).min(w);
-            for (j, s) in sc.iter().enumerate() {
-                assert_eq!(
-                    c.get(t, j),
-                    s.cost(&x[t * n..(t + kk) * n]),
-                    "n={n} w={w} t={t} k={j}"
-                );
-            }
-        }
+        assert_equals_scalar_cost(&c, &x, n, w, &sc);
     }
 }
 
@@ -199,25 +214,9 @@ fn block_toeplitz_kernel_equals_scalar_cost() {
             [stationary, stationary, stationary, false]
         );
         let x: Vec<f64> = (0..t_len * n).map(|_| 1.5 * rng.unif() - 0.5).collect();
-        let run = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| cost_matrix(&x, n, &sc))
-        };
-        let c = run(2);
-        assert_eq!(c, run(1), "n={n} w={w}");
-        for t in 0..t_len {
-            let kk = (t_len - t).min(w);
-            for (j, s) in sc.iter().enumerate() {
-                assert_eq!(
-                    c.get(t, j),
-                    s.cost(&x[t * n..(t + kk) * n]),
-                    "n={n} w={w} t={t} k={j}"
-                );
-            }
-        }
+        let c = cost_matrix_with_threads(&x, n, &sc, 2);
+        assert_eq!(c, cost_matrix_with_threads(&x, n, &sc, 1), "n={n} w={w}");
+        assert_equals_scalar_cost(&c, &x, n, w, &sc);
     }
 }
 
@@ -279,15 +278,8 @@ fn same_result_with_one_and_two_threads() {
     let states = random_states(&mut rng, 5, n * w);
     let sc = scorers(&states, n, w);
     let x: Vec<f64> = (0..t_len * n).map(|_| rng.unif()).collect();
-    let run = |threads: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| cost_matrix(&x, n, &sc))
-    };
-    let one = run(1);
-    let two = run(2);
+    let one = cost_matrix_with_threads(&x, n, &sc, 1);
+    let two = cost_matrix_with_threads(&x, n, &sc, 2);
     assert_eq!(one, two);
     let mut buf = vec![f64::NAN; t_len * sc.len()];
     cost_matrix_into(&x, n, &sc, &mut buf);
