@@ -257,6 +257,13 @@ impl Geometry {
             factor,
         }
     }
+
+    /// Observations whose pairwise products a block of `width` windows (a multiple of
+    /// `TILE`) needs on the Toeplitz path, padded to whole tiles; the transposed block holds
+    /// these and the `w - 1` observations after them.
+    fn products(&self, width: usize) -> usize {
+        (width + self.w - 1).div_ceil(TILE) * TILE
+    }
 }
 
 /// Per-thread buffers, reused across blocks (no allocation per timestep).
@@ -334,7 +341,7 @@ fn fill_block(
     // Transpose the observations the block's windows touch; pad with zeros (the
     // padded columns are computed and discarded).
     let span = len + g.w - 1;
-    let pad = (width + g.w - 1).div_ceil(TILE) * TILE + g.w - 1;
+    let pad = g.products(width) + g.w - 1;
     for c in 0..n {
         let dst = &mut scratch.xt[c * g.xt_stride..c * g.xt_stride + pad];
         for (b, v) in dst[..span].iter_mut().enumerate() {
@@ -377,8 +384,7 @@ fn fill_block(
 #[inline(always)]
 fn toeplitz_quads(tz: &Toeplitz, mu0: &[f64], g: &Geometry, width: usize, scratch: &mut Scratch) {
     let (n, w, stride) = (g.n, g.w, g.xt_stride);
-    // Observations whose products are needed, padded to whole tiles.
-    let gw = (width + w - 1).div_ceil(TILE) * TILE;
+    let gw = g.products(width);
     let Scratch { xt, et, h, q, .. } = scratch;
     for (c, &m) in mu0.iter().enumerate() {
         let src = &xt[c * stride..][..gw + w - 1];
