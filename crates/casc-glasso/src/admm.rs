@@ -297,7 +297,8 @@ impl<'p> Admm<'p> {
             admm.init_anderson(params.anderson_memory());
         }
         if let Some(ws) = warm {
-            admm.load_warm(ws);
+            let scales = admm.channel_scales(ws);
+            admm.load_warm(ws, &scales);
         } else {
             if params.spectral_rho() {
                 admm.spectral_rho();
@@ -307,11 +308,37 @@ impl<'p> Admm<'p> {
         admm
     }
 
-    fn load_warm(&mut self, ws: &WarmStart) {
+    /// Per-channel factors `d_c` that carry `ws` over to this solve's scale: the square root
+    /// of the ratio of the channel's mean variance plus `lambda` (the scale the cold start
+    /// gives the channel) in the new covariance to the old. A precision scales as
+    /// `D^-1 Theta D^-1` when a covariance scales as `D S D`, with `D` constant over a
+    /// channel's lags, so the rescaled warm start stays block Toeplitz. Without it, a warm
+    /// start from a covariance 100 times larger put the first `Z` step about 80 times too far
+    /// and ADMM walked back by about `1 / rho` per iteration, into its iteration cap.
+    fn channel_scales(&self, ws: &WarmStart) -> Vec<f64> {
+        let n = self.shape.n;
+        let dim = self.dim;
+        let lam = self.params.lambda();
+        (0..n)
+            .map(|c| {
+                let (mut new, mut old) = (0.0, 0.0);
+                for i in (c..dim).step_by(n) {
+                    new += self.s[i + i * dim] + lam;
+                    old += ws.s[(i, i)] + lam;
+                }
+                let d = (new / old).sqrt();
+                if d.is_finite() && d > 0.0 { d } else { 1.0 }
+            })
+            .collect()
+    }
+
+    /// Starts from `ws` carried over to this solve's scale by the channel factors `scales`.
+    fn load_warm(&mut self, ws: &WarmStart, scales: &[f64]) {
         let dim = self.dim;
         let n = self.shape.n;
         // rho: re-estimated from the new S (spectral), else carried over (adaptive), else
-        // the caller's fixed value. U is rescaled so that the unscaled dual rho * U is kept.
+        // the caller's fixed value. U is rescaled so that the unscaled dual rho * U is kept
+        // (and carried over to the new scale: it has the units of S).
         let scale = if self.params.spectral_rho() {
             self.spectral_rho();
             ws.rho / self.rho
@@ -323,7 +350,8 @@ impl<'p> Admm<'p> {
         };
         for j in 0..dim {
             for i in 0..dim {
-                self.u[i + j * dim] = scale * 0.5 * (ws.u[(i, j)] + ws.u[(j, i)]);
+                let f = scales[i % n] * scales[j % n];
+                self.u[i + j * dim] = f * scale * 0.5 * (ws.u[(i, j)] + ws.u[(j, i)]);
             }
         }
         // Z through its free entries, so that it is exactly Toeplitz.
@@ -335,7 +363,7 @@ impl<'p> Admm<'p> {
                     } else {
                         (d * n + r, c)
                     };
-                    self.zc[d * n * n + c * n + r] = ws.z[(i, j)];
+                    self.zc[d * n * n + c * n + r] = ws.z[(i, j)] / (scales[r] * scales[c]);
                 }
             }
         }
@@ -344,7 +372,8 @@ impl<'p> Admm<'p> {
         // by -(S_new - S_old) / rho; the first Theta step then reproduces the old Theta.
         for j in 0..dim {
             for i in 0..dim {
-                let s_old = 0.5 * (ws.s[(i, j)] + ws.s[(j, i)]);
+                let f = scales[i % n] * scales[j % n];
+                let s_old = f * 0.5 * (ws.s[(i, j)] + ws.s[(j, i)]);
                 self.u[i + j * dim] -= (self.s[i + j * dim] - s_old) / self.rho;
             }
         }

@@ -241,6 +241,50 @@ fn warm_start_reaches_the_cold_answer() {
 }
 
 #[test]
+fn warm_start_from_a_covariance_at_another_scale_converges_like_a_cold_start() {
+    // A state's covariance can change scale between two solves (a re-seeded state, a state
+    // that takes over another's windows). Started from Z and U as they were, the first Z
+    // step landed about 80 times too far and ADMM ran into its cap; carried over to the new
+    // channel scales, the warm start is as good as a cold one.
+    let shape = BlockShape::new(3, 2);
+    let s1 = random_covariance(21, 200, shape);
+    let other = random_covariance(22, 200, shape);
+    let d = [10.0, 0.1, 1.0];
+    let n = shape.n;
+    for (label, factor) in [("100 times larger", 100.0), ("100 times smaller", 0.01)] {
+        let s2 = Mat::from_fn(shape.dim(), shape.dim(), |i, j| {
+            factor * d[i % n] * d[j % n] * other[(i, j)]
+        });
+        let params = GlassoParams::new(0.05)
+            .eps_abs(1e-6)
+            .eps_rel(1e-6)
+            .check()
+            .unwrap();
+        let first = solve(s1.as_ref(), shape, &params, None, Par::Seq).unwrap();
+        let cold = solve(s2.as_ref(), shape, &params, None, Par::Seq).unwrap();
+        let warm = solve(s2.as_ref(), shape, &params, Some(&first.warm), Par::Seq).unwrap();
+        assert!(
+            cold.diagnostics.converged,
+            "{label}: {:?}",
+            cold.diagnostics
+        );
+        assert!(
+            warm.diagnostics.converged,
+            "{label}: {:?}",
+            warm.diagnostics
+        );
+        assert!(
+            warm.diagnostics.iterations as f64 <= 1.1 * cold.diagnostics.iterations as f64 + 10.0,
+            "{label}: warm {} vs cold {}",
+            warm.diagnostics.iterations,
+            cold.diagnostics.iterations
+        );
+        let diff = max_abs_diff(&warm.precision, &cold.precision) / max_abs(&cold.precision);
+        assert!(diff < 1e-3, "{label}: {diff:e}");
+    }
+}
+
+#[test]
 fn fixed_rho_warm_start_from_an_adaptive_solve_rescales_u() {
     let shape = BlockShape::new(2, 2);
     let s = random_covariance(5, 100, shape);
