@@ -112,8 +112,10 @@ pub struct SplitMergeTrial {
     /// Objective after a few rough EM iterations from the proposal (on the sketch of a long
     /// series), by which proposals are ranked.
     pub objective: f64,
-    /// For the best proposal of its round: the objective after EM from it to a fixed point,
-    /// the figure compared with `baseline`.
+    /// For the best proposals of its round: the objective after EM from it to a fixed point,
+    /// the figure compared with `baseline`. A proposal that after its ranking iterations is a
+    /// partition already refined in an earlier round is not run again: this is that
+    /// refinement's result.
     #[serde(default)]
     pub refined_objective: Option<f64>,
     /// Objective of the current result on the same data, the figure to beat.

@@ -72,6 +72,7 @@ enum SplitKind {
 
 /// A proposal: the state `freed` gives its timesteps to `kept`, then the part of `split`
 /// chosen by its rule takes the freed id.
+#[derive(Debug)]
 struct Move {
     kept: usize,
     freed: usize,
@@ -255,6 +256,24 @@ impl SplitRule {
     }
 }
 
+/// `assignment` with its states renumbered in the order they first appear: two assignments
+/// are the same partition of the timesteps, whatever their state ids, exactly when their
+/// canonical forms are equal.
+fn canonical(assignment: &[usize], k: usize) -> Vec<usize> {
+    let mut ids = vec![usize::MAX; k];
+    let mut next = 0;
+    assignment
+        .iter()
+        .map(|&s| {
+            if ids[s] == usize::MAX {
+                ids[s] = next;
+                next += 1;
+            }
+            ids[s]
+        })
+        .collect()
+}
+
 /// Applies a move to an assignment.
 fn apply_move(
     engine: &Engine<'_>,
@@ -345,6 +364,12 @@ pub(crate) fn refine(
     };
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5b1e_73e6_0a11_9e55);
     let mut costs = vec![0.0; len * k];
+    // The ranked (screened) assignments of every proposal refined so far, as partitions (a
+    // kept move renumbers states). A later round can propose the same move again (the move
+    // just kept, proposed from its own result), which after its rough iterations is where the
+    // earlier one was: its fixed point is known, the incumbent itself or a result that lost to
+    // an earlier incumbent, which the current one beats. It is not refined again.
+    let mut refined: Vec<(Vec<usize>, f64)> = Vec::new();
     for round in 0..SPLIT_MERGE_ROUNDS {
         let labels = &current.assignment;
         let baseline = current.objective;
@@ -369,16 +394,17 @@ pub(crate) fn refine(
         // Largest gain first; ties by state, contextual before temporal (stable sort).
         rules.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.state.cmp(&b.1.state)));
         rules.truncate(SPLIT_CANDIDATES);
-        let mut moves: Vec<(Move, usize)> = Vec::new();
+        let mut moves: Vec<(Move, Vec<usize>)> = Vec::new();
         for &(kept, freed) in &merges {
-            for (ri, (_, rule)) in rules.iter().enumerate() {
+            for (_, rule) in &rules {
                 if rule.state != freed && rule.state != kept {
                     let mv = Move {
                         kept,
                         freed,
                         split: rule.state,
                     };
-                    moves.push((mv, ri));
+                    let start = apply_move(engine, labels, &mv, rule);
+                    moves.push((mv, start));
                 }
             }
         }
@@ -391,13 +417,13 @@ pub(crate) fn refine(
         });
         let outcomes: Vec<Result<PhaseOutcome, FitError>> = moves
             .par_iter()
-            .map(|(mv, ri)| {
+            .map(|(mv, assignment)| {
                 // Warm starts: the freed id takes over part of the split state, so its
                 // solves start from that state's model; every other state from its own.
                 let mut fits = current.fits.clone();
                 fits[mv.freed] = current.fits[mv.split].clone();
                 let start = Start {
-                    assignment: apply_move(engine, labels, mv, &rules[*ri].1),
+                    assignment: assignment.clone(),
                     fits: Some(fits),
                     rng: current.rng.clone(),
                 };
@@ -425,11 +451,26 @@ pub(crate) fn refine(
         // Best first; ties keep the proposal order.
         ranked.sort_by(|a, b| a.1.objective.total_cmp(&b.1.objective).then(a.0.cmp(&b.0)));
         ranked.truncate(REFINED_PER_ROUND);
+        let mut partitions = Vec::with_capacity(ranked.len());
+        ranked.retain(|(i, out)| {
+            let partition = canonical(&out.assignment, k);
+            match refined.iter().find(|(p, _)| *p == partition) {
+                Some(&(_, known)) => {
+                    tracing::debug!(round, mv = ?moves[*i].0, "proposal already refined: skipped");
+                    trials[first + i].refined_objective = Some(known);
+                    false
+                }
+                None => {
+                    partitions.push(partition);
+                    true
+                }
+            }
+        });
         // The most promising proposals go on to a fixed point, as the current result did; a
         // few rough iterations rank proposals well but not perfectly.
         // What a move must reach to be kept; a refinement that cannot stops early.
         let target = baseline - RELATIVE_GAIN * baseline.abs();
-        let refined: Vec<Result<(usize, PhaseOutcome), FitError>> = ranked
+        let results: Vec<Result<(usize, PhaseOutcome), FitError>> = ranked
             .into_par_iter()
             .map(|(i, out)| {
                 let mut buf = vec![0.0; len * k];
@@ -446,9 +487,10 @@ pub(crate) fn refine(
             })
             .collect();
         let mut best: Option<(usize, PhaseOutcome)> = None;
-        for r in refined {
+        for (r, partition) in results.into_iter().zip(partitions) {
             let (i, out) = r?;
             trials[first + i].refined_objective = Some(out.objective);
+            refined.push((partition, out.objective));
             if best.as_ref().is_none_or(|b| out.objective < b.1.objective) {
                 best = Some((i, out));
             }
@@ -474,6 +516,33 @@ pub(crate) fn refine(
 mod tests {
     use super::*;
     use crate::FitParams;
+
+    #[test]
+    fn canonical_numbers_states_in_order_of_appearance() {
+        assert_eq!(canonical(&[2, 2, 0, 3, 0, 2], 4), vec![0, 0, 1, 2, 1, 0]);
+        assert_eq!(canonical(&[], 3), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn canonical_forms_are_equal_exactly_for_the_same_partition() {
+        let a = [0, 0, 1, 2, 2, 1, 0];
+        // Every relabelling of `a` is the same partition.
+        for perm in [
+            [0, 1, 2],
+            [0, 2, 1],
+            [1, 0, 2],
+            [1, 2, 0],
+            [2, 0, 1],
+            [2, 1, 0],
+        ] {
+            let b: Vec<usize> = a.iter().map(|&s| perm[s]).collect();
+            assert_eq!(canonical(&b, 3), canonical(&a, 3));
+        }
+        // Moving one timestep to another state is another partition.
+        let mut c = a;
+        c[3] = 1;
+        assert_ne!(canonical(&c, 3), canonical(&a, 3));
+    }
 
     #[test]
     fn runs_stop_at_recording_boundaries() {
