@@ -394,17 +394,16 @@ pub(crate) fn refine(
         // Largest gain first; ties by state, contextual before temporal (stable sort).
         rules.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.state.cmp(&b.1.state)));
         rules.truncate(SPLIT_CANDIDATES);
-        let mut moves: Vec<(Move, Vec<usize>)> = Vec::new();
+        let mut moves: Vec<(Move, usize)> = Vec::new();
         for &(kept, freed) in &merges {
-            for (_, rule) in &rules {
+            for (ri, (_, rule)) in rules.iter().enumerate() {
                 if rule.state != freed && rule.state != kept {
                     let mv = Move {
                         kept,
                         freed,
                         split: rule.state,
                     };
-                    let start = apply_move(engine, labels, &mv, rule);
-                    moves.push((mv, start));
+                    moves.push((mv, ri));
                 }
             }
         }
@@ -417,13 +416,13 @@ pub(crate) fn refine(
         });
         let outcomes: Vec<Result<PhaseOutcome, FitError>> = moves
             .par_iter()
-            .map(|(mv, assignment)| {
+            .map(|(mv, ri)| {
                 // Warm starts: the freed id takes over part of the split state, so its
                 // solves start from that state's model; every other state from its own.
                 let mut fits = current.fits.clone();
                 fits[mv.freed] = current.fits[mv.split].clone();
                 let start = Start {
-                    assignment: assignment.clone(),
+                    assignment: apply_move(engine, labels, mv, &rules[*ri].1),
                     fits: Some(fits),
                     rng: current.rng.clone(),
                 };
