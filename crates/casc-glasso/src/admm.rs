@@ -348,12 +348,6 @@ impl<'p> Admm<'p> {
         } else {
             ws.rho / self.rho
         };
-        for j in 0..dim {
-            for i in 0..dim {
-                let f = scales[i % n] * scales[j % n];
-                self.u[i + j * dim] = f * scale * 0.5 * (ws.u[(i, j)] + ws.u[(j, i)]);
-            }
-        }
         // Z through its free entries, so that it is exactly Toeplitz.
         for d in 0..self.shape.w {
             for c in 0..n {
@@ -368,13 +362,16 @@ impl<'p> Admm<'p> {
             }
         }
         self.expand_z();
-        // Dual predictor: at a fixed point rho * U = Z^-1 - S, so a change of S moves U
-        // by -(S_new - S_old) / rho; the first Theta step then reproduces the old Theta.
+        // U: the previous one rescaled as above, then the dual predictor: at a fixed point
+        // rho * U = Z^-1 - S, so a change of S moves U by -(S_new - S_old) / rho; the first
+        // Theta step then reproduces the old Theta.
         for j in 0..dim {
             for i in 0..dim {
                 let f = scales[i % n] * scales[j % n];
+                let k = i + j * dim;
+                self.u[k] = f * scale * 0.5 * (ws.u[(i, j)] + ws.u[(j, i)]);
                 let s_old = f * 0.5 * (ws.s[(i, j)] + ws.s[(j, i)]);
-                self.u[i + j * dim] -= (self.s[i + j * dim] - s_old) / self.rho;
+                self.u[k] -= (self.s[k] - s_old) / self.rho;
             }
         }
     }
