@@ -327,10 +327,13 @@ pub fn print_summary(series: &Series, fit: &casc::Fit, out: &Path) {
             .states
             .iter()
             .rev()
-            .map(|t| format!("{}:{:.0}", t.states, t.criterion))
+            .map(|t| match t.criterion {
+                Some(c) => format!("{}:{c:.0}", t.states),
+                None => format!("{}:-", t.states),
+            })
             .collect();
         println!(
-            "  states chosen from the data: {best} (criterion per number of states, lowest wins: {})",
+            "  states chosen from the data: {best} (held-out score per number of states, lowest wins; - leaves a state empty: {})",
             line.join(" ")
         );
         if best == 1 {

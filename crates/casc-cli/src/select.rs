@@ -2,7 +2,7 @@
 //!
 //! By default (`--criterion likelihood`) each point of the grid of switching and sparsity
 //! penalties chooses its number of states in the `--states` range as `casc fit --states A..B`
-//! does (one fit at the largest number, states merged down, a penalised likelihood per
+//! does (one fit at the largest number, states merged down, a held-out likelihood per
 //! number), so `select` and `fit` agree; the table lists every number's criterion and the
 //! lowest overall wins. `--criterion bic` ranks one fit per grid point by the BIC of the
 //! reference implementation instead (the CASC paper's section 8), which favours the smallest
@@ -27,7 +27,7 @@ pub struct StateList(pub Vec<usize>);
 /// How `select` ranks the grid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Criterion {
-    /// The penalised likelihood of `casc fit --states auto` (each grid point chooses its
+    /// The held-out likelihood of `casc fit --states auto` (each grid point chooses its
     /// number of states in the range).
     Likelihood,
     /// The reference's BIC, one fit per number of states and penalty.
@@ -161,12 +161,16 @@ pub fn run(a: SelectArgs) -> Result<(), Failure> {
         match r {
             Ok(f) => match a.criterion {
                 Criterion::Likelihood => {
+                    // A number whose fit left a state empty has no score of its own.
                     for t in f.diagnostics.states.iter().rev() {
+                        let Some(criterion) = t.criterion else {
+                            continue;
+                        };
                         rows.push(Row {
                             states: t.states,
                             beta: beta_text(p, f),
                             lambda: p.lambda(),
-                            criterion: t.criterion,
+                            criterion,
                             seconds: *secs,
                             fit: i,
                         });

@@ -129,8 +129,11 @@ pub struct SplitMergeTrial {
 pub struct StatesTrial {
     /// The number of states.
     pub states: usize,
-    /// The penalised likelihood; the lowest is chosen.
-    pub criterion: f64,
+    /// The held-out score (twice the negative log-likelihood of held-out blocks under states
+    /// re-estimated without them, docs/method.md section 10.1); the lowest is chosen. `None`
+    /// when the fit left a state empty: it is a smaller number in disguise, which the path
+    /// scores itself.
+    pub criterion: Option<f64>,
     /// The summed costs of the assignment (twice its negative log-likelihood, as the costs
     /// count it).
     pub emission: f64,

@@ -210,8 +210,20 @@ impl<'a> Engine<'a> {
     }
 
     pub(crate) fn stats(&self, assignment: &[usize]) -> Vec<Option<StateStats>> {
+        self.stats_of(assignment, |_| true)
+    }
+
+    /// [`Self::stats`] over the timesteps `t` with `keep(t)` only.
+    pub(crate) fn stats_of(
+        &self,
+        assignment: &[usize],
+        keep: impl Fn(usize) -> bool,
+    ) -> Vec<Option<StateStats>> {
         let mut idx: Vec<Vec<usize>> = vec![Vec::new(); self.k];
         for (t, &s) in assignment.iter().enumerate() {
+            if !keep(t) {
+                continue;
+            }
             if let Some(o) = self.owned(t) {
                 idx[s].push(o);
             }

@@ -44,7 +44,7 @@ impl Beta {
 pub enum States {
     /// Exactly `K` states (at least 1).
     Fixed(usize),
-    /// The number in `min..=max` that the data supports best, by a penalised likelihood along
+    /// The number in `min..=max` that the data supports best, by a held-out likelihood along
     /// a path that merges states down from `max` (see the method's description).
     Auto {
         /// The fewest states considered (at least 1).
