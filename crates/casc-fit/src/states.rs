@@ -96,7 +96,8 @@ const HELD_OUT_MIN_WINDOWS: usize = 4;
 
 /// The blocks of [`held_out`]: each recording of `ranges` (covering `0..len`) cut into equal
 /// blocks of about `len / (2 HELD_OUT_BLOCKS)` steps (at least `HELD_OUT_MIN_WINDOWS w`, and one
-/// block for a shorter recording), numbered on across recordings. Returns every timestep's
+/// block for a shorter recording, two for a short series of one recording), numbered on
+/// across recordings. Returns every timestep's
 /// block and the number of blocks; block `b` is in fold `b % 2`, so neighbours never share one.
 fn blocks(ranges: &[std::ops::Range<usize>], len: usize, w: usize) -> (Vec<usize>, usize) {
     let target = (len / (2 * HELD_OUT_BLOCKS))
@@ -104,8 +105,13 @@ fn blocks(ranges: &[std::ops::Range<usize>], len: usize, w: usize) -> (Vec<usize
         .max(1);
     let mut block = vec![0usize; len];
     let mut next = 0usize;
+    // A single recording shorter than two blocks is still cut in two: one block would leave
+    // both folds without a held-out window, and every number the same score.
+    let single = ranges.len() == 1;
     for r in ranges {
-        let nb = (r.len() / target).max(1);
+        let nb = (r.len() / target)
+            .max(if single { 2 } else { 1 })
+            .min(r.len().max(1));
         for (i, b) in block[r.clone()].iter_mut().enumerate() {
             *b = next + i * nb / r.len();
         }
@@ -482,6 +488,10 @@ mod tests {
         // A long window needs longer blocks: at least 4 windows each.
         let (_, n) = blocks(&[0..1000], 1000, 100);
         assert_eq!(n, 2);
+        // A single recording is cut in two however short it is.
+        let (block, n) = blocks(&[0..50], 50, 10);
+        assert_eq!(n, 2);
+        assert_eq!((block[24], block[25]), (0, 1));
     }
 
     /// Two states of three sensors (means 0 and 2.5), 40 segments of 25 steps alternating.
