@@ -129,8 +129,9 @@ pub struct SplitMergeTrial {
 pub struct StatesTrial {
     /// The number of states.
     pub states: usize,
-    /// The held-out score (twice the negative log-likelihood of held-out blocks under states
-    /// re-estimated without them, docs/method.md section 10.1); the lowest is chosen. `None`
+    /// The held-out score: the negative log-likelihood of held-out blocks under states
+    /// re-estimated without them, tempered by the costs' autocorrelation time and given in the
+    /// costs' units (docs/method.md section 10.1); the lowest is chosen. `None`
     /// when the fit left a state empty: it is a smaller number in disguise, which the path
     /// scores itself.
     pub criterion: Option<f64>,
