@@ -323,17 +323,22 @@ pub fn print_summary(series: &Series, fit: &casc::Fit, out: &Path) {
     }
     if !d.states.is_empty() {
         let best = d.states.iter().find(|t| t.chosen).map_or(0, |t| t.states);
-        let line: Vec<String> = d
-            .states
+        // The merge-down path from the fewest states, then the splits of one state.
+        let (grown, path): (Vec<_>, Vec<_>) = d.states.iter().partition(|t| t.grown);
+        let line: Vec<String> = path
             .iter()
             .rev()
-            .map(|t| match t.criterion {
-                Some(c) => format!("{}:{c:.0}", t.states),
-                None => format!("{}:-", t.states),
+            .chain(&grown)
+            .map(|t| {
+                let mark = if t.grown { "+" } else { "" };
+                match t.criterion {
+                    Some(c) => format!("{}{mark}:{c:.0}", t.states),
+                    None => format!("{}{mark}:-", t.states),
+                }
             })
             .collect();
         println!(
-            "  states chosen from the data: {best} (held-out score per number of states, lowest wins; - leaves a state empty: {})",
+            "  states chosen from the data: {best} (held-out score per number of states, lowest wins; - leaves a state empty, + a split of one state: {})",
             line.join(" ")
         );
         if best == 1 {

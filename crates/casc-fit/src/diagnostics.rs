@@ -124,7 +124,8 @@ pub struct SplitMergeTrial {
     pub accepted: bool,
 }
 
-/// One number of states on the path of the choice of `K` (from the most states down).
+/// One fit scored by the choice of `K`: a number of states on the path (from the most states
+/// down), or a split of the path's one-state result.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StatesTrial {
     /// The number of states.
@@ -142,6 +143,10 @@ pub struct StatesTrial {
     pub parameters: usize,
     /// Switches of the assignment.
     pub switches: usize,
-    /// Whether this number was chosen.
+    /// Whether this fit was grown from the path's one-state result by splitting it (tried when
+    /// the path chooses one state), instead of merged down.
+    #[serde(default)]
+    pub grown: bool,
+    /// Whether this fit was chosen.
     pub chosen: bool,
 }

@@ -289,6 +289,75 @@ fn apply_move(
     a
 }
 
+/// The mean of every sensor over the series: the centre of the runs' second moments.
+fn sensor_means(engine: &Engine<'_>) -> Vec<f64> {
+    let n = engine.n;
+    let len = engine.full.len();
+    let mut c = vec![0.0; n];
+    for row in engine.x.chunks_exact(n) {
+        c.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+    }
+    c.iter_mut().for_each(|v| *v /= len as f64);
+    c
+}
+
+/// Every split of a state of `labels` (contextual and temporal) that gains likelihood, the
+/// largest gain first; ties by state, contextual before temporal.
+fn ranked_splits(
+    engine: &Engine<'_>,
+    labels: &[usize],
+    centre: &[f64],
+    rng: &mut ChaCha8Rng,
+) -> Vec<(f64, SplitRule)> {
+    let mut rules: Vec<(f64, SplitRule)> = Vec::new();
+    for s in 0..engine.k {
+        let contextual = SplitRule::contextual(engine, labels, s, centre, rng);
+        let temporal = SplitRule {
+            state: s,
+            kind: SplitKind::Temporal,
+        };
+        for rule in contextual.into_iter().chain([temporal]) {
+            if let Some(g) = rule.gain(engine, labels)
+                && g > 0.0
+            {
+                rules.push((g, rule));
+            }
+        }
+    }
+    // A stable sort keeps the ties in that order.
+    rules.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.state.cmp(&b.1.state)));
+    rules
+}
+
+/// Up to `count` splits of `outcome`'s states (fitted on `engine`), the largest likelihood
+/// gain first, each as a start with one state more: the split part takes the id `engine.k`,
+/// its model warm-started from the state it leaves.
+pub(crate) fn split_starts(
+    engine: &Engine<'_>,
+    outcome: &PhaseOutcome,
+    count: usize,
+) -> Vec<Start> {
+    let k = engine.k;
+    let labels = &outcome.assignment;
+    let centre = sensor_means(engine);
+    let mut rng = outcome.rng.clone();
+    ranked_splits(engine, labels, &centre, &mut rng)
+        .iter()
+        .take(count)
+        .map(|(_, rule)| {
+            let mut assignment = labels.clone();
+            rule.apply(engine, &mut assignment, k);
+            let mut fits = outcome.fits.clone();
+            fits.push(outcome.fits[rule.state].clone());
+            Start {
+                assignment,
+                fits: Some(fits),
+                rng: outcome.rng.clone(),
+            }
+        })
+        .collect()
+}
+
 /// The cheapest merges: `(kept, freed)` pairs ranked by the rise in summed cost when every
 /// timestep of `freed` is scored under `kept`'s model instead.
 pub(crate) fn merge_candidates(
@@ -353,15 +422,7 @@ pub(crate) fn refine(
         .at(Accuracy::Rough)
         .capped(TRIAL_ITERS.min(spec.max_iters));
     let len = engine.full.len();
-    let n = engine.n;
-    let centre: Vec<f64> = {
-        let mut c = vec![0.0; n];
-        for row in engine.x.chunks_exact(n) {
-            c.iter_mut().zip(row).for_each(|(a, b)| *a += b);
-        }
-        c.iter_mut().for_each(|v| *v /= len as f64);
-        c
-    };
+    let centre = sensor_means(engine);
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5b1e_73e6_0a11_9e55);
     let mut costs = vec![0.0; len * k];
     // The ranked (screened) assignments of every proposal refined so far, as partitions (a
@@ -376,23 +437,7 @@ pub(crate) fn refine(
         let scorers = engine.scorers(&current.fits)?;
         engine.costs(&scorers, &mut costs);
         let merges = merge_candidates(&costs, k, labels);
-        let mut rules: Vec<(f64, SplitRule)> = Vec::new();
-        for s in 0..k {
-            let contextual = SplitRule::contextual(engine, labels, s, &centre, &mut rng);
-            let temporal = SplitRule {
-                state: s,
-                kind: SplitKind::Temporal,
-            };
-            for rule in contextual.into_iter().chain([temporal]) {
-                if let Some(g) = rule.gain(engine, labels)
-                    && g > 0.0
-                {
-                    rules.push((g, rule));
-                }
-            }
-        }
-        // Largest gain first; ties by state, contextual before temporal (stable sort).
-        rules.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.state.cmp(&b.1.state)));
+        let mut rules = ranked_splits(engine, labels, &centre, &mut rng);
         rules.truncate(SPLIT_CANDIDATES);
         let mut moves: Vec<(Move, usize)> = Vec::new();
         for &(kept, freed) in &merges {

@@ -9,6 +9,7 @@
 //! stuck in a poor local optimum of its own initialisation.
 
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 use crate::assign;
 use crate::diagnostics::{IterationDiagnostics, StatesTrial};
@@ -17,10 +18,16 @@ use crate::error::FitError;
 use crate::model::NONZERO_THRESHOLD;
 use crate::observer::Watch;
 use crate::phase::{self, PhaseOutcome, PhaseSpec, Start};
-use crate::split_merge::merge_candidates;
+use crate::split_merge::{self, merge_candidates};
 
 /// EM iterations after each merge.
 const MERGE_ITERS: usize = 5;
+
+/// Splits of the one state tried, with two states, when the path chooses one.
+const GROW_PROPOSALS: usize = 3;
+
+/// A split's trial, with its score and outcome when its fit uses both states.
+type Grown = (StatesTrial, Option<(f64, PhaseOutcome)>);
 
 /// Largest lag of the integrated autocorrelation of the costs.
 const MAX_COST_LAG: usize = 64;
@@ -303,7 +310,8 @@ fn cost_autocorrelation_time(
 
 /// The states of `outcome` (fitted on `engine`'s series with `engine.k` states) merged down to
 /// `min`; returns the number with the lowest [`held_out`] score among those whose fit uses
-/// every state, with its outcome, and every number's figures. `spec` is the phase-1 EM run
+/// every state (and when that is one, among the best splits of it too), with its outcome, and
+/// every fit's figures. `spec` is the phase-1 EM run
 /// after each merge (capped at a few iterations).
 pub(crate) fn choose(
     engine: &Engine<'_>,
@@ -351,6 +359,7 @@ pub(crate) fn choose(
             emission: ev.emission,
             parameters: ev.parameters,
             switches: assign::switches(&current.assignment, &eng.ranges),
+            grown: false,
             chosen: false,
         });
         // Ties go to the fewer states.
@@ -401,12 +410,63 @@ pub(crate) fn choose(
             watch.quiet(),
         )?;
     }
-    let (_, k, outcome) =
+    let (best_score, k, outcome) =
         best.ok_or_else(|| FitError::Data("no number of states to choose".into()))?;
-    for t in &mut trials {
-        t.chosen = t.states == k;
+    let mut chosen = trials.iter().rposition(|t| t.states == k).expect("scored");
+    let mut outcome = outcome;
+    // One state is the answer that erases every segment, and the path's only 2-state fit came
+    // down from the fit at the most states (on a short series that fit often ends with one or
+    // two states used): before answering one, the best splits of it are fitted with two states
+    // and scored the same way.
+    if k == 1 && engine.k > 1 {
+        let tau = tau.expect("the path scores its first number");
+        let starts = split_merge::split_starts(&engine.with_states(1), &outcome, GROW_PROPOSALS);
+        let up = engine.with_states(2);
+        let spec = spec.capped(MERGE_ITERS.min(spec.max_iters));
+        let grown: Vec<Result<Grown, FitError>> = starts
+            .into_par_iter()
+            .map(|start| {
+                let mut buf = vec![0.0; len * 2];
+                let mut log: Vec<IterationDiagnostics> = Vec::new();
+                let out = phase::run(&up, spec, start, &mut buf, &mut log, watch.quiet())?;
+                let ev = evidence(&up, &out, &mut buf)?;
+                let score = if assign::counts(&out.assignment, 2).contains(&0) {
+                    None
+                } else {
+                    Some(held_out(&up, &out, &mut buf, tau)?.iter().sum::<f64>())
+                };
+                let trial = StatesTrial {
+                    states: 2,
+                    criterion: score,
+                    emission: ev.emission,
+                    parameters: ev.parameters,
+                    switches: assign::switches(&out.assignment, &up.ranges),
+                    grown: true,
+                    chosen: false,
+                };
+                Ok((trial, score.map(|v| (v, out))))
+            })
+            .collect();
+        let mut winner: Option<(f64, usize, PhaseOutcome)> = None;
+        for g in grown {
+            let (trial, scored) = g?;
+            trials.push(trial);
+            // Ties keep the first proposal.
+            if let Some((score, out)) = scored
+                && winner.as_ref().is_none_or(|w| score < w.0)
+            {
+                winner = Some((score, trials.len() - 1, out));
+            }
+        }
+        if let Some((score, i, out)) = winner
+            && score < best_score
+        {
+            chosen = i;
+            outcome = out;
+        }
     }
-    Ok((k, outcome, trials))
+    trials[chosen].chosen = true;
+    Ok((trials[chosen].states, outcome, trials))
 }
 
 /// A copy of an outcome (its random stream too).

@@ -691,6 +691,17 @@ fn the_number_of_states_is_chosen_from_the_data() {
     let f = fit(&one_state, &params).unwrap();
     assert_eq!(f.model.n_states(), 1, "{:?}", f.diagnostics.states);
     assert!(f.assignment.iter().all(|&s| s == 0));
+    // Before answering one state, splits of it were fitted with two: each lost, or its fit
+    // gave every window back to one state.
+    let trials = &f.diagnostics.states;
+    let one = trials.iter().find(|t| t.states == 1).unwrap();
+    assert!(one.chosen && !one.grown);
+    let grown: Vec<_> = trials.iter().filter(|t| t.grown).collect();
+    assert!(!grown.is_empty(), "{trials:?}");
+    for t in grown {
+        assert!(t.states == 2 && !t.chosen);
+        assert!(t.criterion.is_none_or(|c| c > one.criterion.unwrap()));
+    }
 }
 
 /// One sensor, two states that differ only in the shape of a periodic wave of period 24: a
