@@ -4,9 +4,9 @@
 //! penalties chooses its number of states in the `--states` range as `casc fit --states A..B`
 //! does (one fit at the largest number, states merged down, a held-out likelihood per
 //! number), so `select` and `fit` agree; the table lists every number's criterion (not a
-//! number whose fit left a state empty: it has none) and the lowest overall wins. `--criterion bic` ranks one fit per grid point by the BIC of the
-//! reference implementation instead (the CASC paper's section 8), which favours the smallest
-//! number offered.
+//! number whose fit left a state empty: it has none) and the lowest overall wins.
+//! `--criterion bic` ranks one fit per grid point by the BIC of the reference implementation
+//! instead (the CASC paper's section 8), which favours the smallest number offered.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;

@@ -4,9 +4,9 @@
 //! the two whose merge raises the summed cost least become one (an empty state goes first),
 //! and a few EM iterations settle the result. Every number of states on the path is scored by
 //! how well its states explain held-out data ([`held_out`]); the lowest score wins, and the fit
-//! goes on from the path's result at that number. One fit at the largest number plus a few iterations per merge,
-//! instead of one fit per number; and each result starts from a richer one, so none is
-//! stuck in a poor local optimum of its own initialisation.
+//! goes on from the path's result at that number. One fit at the largest number plus a few
+//! iterations per merge, instead of one fit per number; and each result starts from a richer
+//! one, so none is stuck in a poor local optimum of its own initialisation.
 
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -25,9 +25,6 @@ const MERGE_ITERS: usize = 5;
 
 /// Splits of the one state tried, with two states, when the path chooses one.
 const GROW_PROPOSALS: usize = 3;
-
-/// A split's trial, with its score and outcome when its fit uses both states.
-type Grown = (StatesTrial, Option<(f64, PhaseOutcome)>);
 
 /// Largest lag of the integrated autocorrelation of the costs.
 const MAX_COST_LAG: usize = 64;
@@ -104,8 +101,8 @@ const HELD_OUT_MIN_WINDOWS: usize = 4;
 /// The blocks of [`held_out`]: each recording of `ranges` (covering `0..len`) cut into equal
 /// blocks of about `len / (2 HELD_OUT_BLOCKS)` steps (at least `HELD_OUT_MIN_WINDOWS w`, and one
 /// block for a shorter recording, two for a short series of one recording), numbered on
-/// across recordings. Returns every timestep's
-/// block and the number of blocks; block `b` is in fold `b % 2`, so neighbours never share one.
+/// across recordings. Returns every timestep's block and the number of blocks; block `b` is in
+/// fold `b % 2`, so neighbours never share one.
 fn blocks(ranges: &[std::ops::Range<usize>], len: usize, w: usize) -> (Vec<usize>, usize) {
     let target = (len / (2 * HELD_OUT_BLOCKS))
         .max(HELD_OUT_MIN_WINDOWS * w)
@@ -308,11 +305,45 @@ fn cost_autocorrelation_time(
     tau
 }
 
+/// Scores `outcome` (fitted on `engine`) as a trial of the choice: its figures, and its
+/// [`held_out`] score (tempered by `tau`, or by its own costs' autocorrelation time when `None`)
+/// when its fit uses every state; a result that leaves states empty is a smaller number in
+/// disguise, which the path reaches and scores itself. Returns the trial and the `tau` used;
+/// `costs` (`T x K`) is scratch.
+fn trial(
+    engine: &Engine<'_>,
+    outcome: &PhaseOutcome,
+    costs: &mut [f64],
+    tau: Option<f64>,
+    grown: bool,
+) -> Result<(StatesTrial, f64), FitError> {
+    let ev = evidence(engine, outcome, costs)?;
+    let tau = tau.unwrap_or(ev.tau);
+    let all_used = assign::counts(&outcome.assignment, engine.k)
+        .iter()
+        .all(|&c| c > 0);
+    let criterion = if all_used {
+        Some(held_out(engine, outcome, costs, tau)?.iter().sum())
+    } else {
+        None
+    };
+    let trial = StatesTrial {
+        states: engine.k,
+        criterion,
+        emission: ev.emission,
+        parameters: ev.parameters,
+        switches: assign::switches(&outcome.assignment, &engine.ranges),
+        grown,
+        chosen: false,
+    };
+    Ok((trial, tau))
+}
+
 /// The states of `outcome` (fitted on `engine`'s series with `engine.k` states) merged down to
 /// `min`; returns the number with the lowest [`held_out`] score among those whose fit uses
 /// every state (and when that is one, among the best splits of it too), with its outcome, and
-/// every fit's figures. `spec` is the phase-1 EM run
-/// after each merge (capped at a few iterations).
+/// every fit's figures. `spec` is the phase-1 EM run after each merge (capped at a few
+/// iterations).
 pub(crate) fn choose(
     engine: &Engine<'_>,
     outcome: PhaseOutcome,
@@ -325,6 +356,7 @@ pub(crate) fn choose(
     let mut eng = engine.with_states(engine.k);
     let mut current = outcome;
     let mut costs = vec![0.0; len * eng.k];
+    // The best score, its trial and its outcome.
     let mut best: Option<(f64, usize, PhaseOutcome)> = None;
     // One tempering for every number of states: the autocorrelation time of the richest
     // fit's costs, the least correlated by states that do not fit.
@@ -334,39 +366,15 @@ pub(crate) fn choose(
             return Err(FitError::Cancelled);
         }
         let k = eng.k;
-        let ev = evidence(&eng, &current, &mut costs[..len * k])?;
-        let tau = *tau.get_or_insert(ev.tau);
-        // A result that leaves states empty is a smaller number in disguise: the path reaches
-        // that number itself, with its own score.
-        let all_used = assign::counts(&current.assignment, k)
-            .iter()
-            .all(|&c| c > 0);
-        let score = if all_used {
-            let blocks = held_out(&eng, &current, &mut costs[..len * k], tau)?;
-            if blocks.iter().all(|&b| b == 0.0) {
-                tracing::warn!(
-                    "the series is too short to hold out data: every number of states scores \
-                     0 and the fewest are chosen"
-                );
-            }
-            Some(blocks.iter().sum::<f64>())
-        } else {
-            None
-        };
-        trials.push(StatesTrial {
-            states: k,
-            criterion: score,
-            emission: ev.emission,
-            parameters: ev.parameters,
-            switches: assign::switches(&current.assignment, &eng.ranges),
-            grown: false,
-            chosen: false,
-        });
+        let (t, used) = trial(&eng, &current, &mut costs[..len * k], tau, false)?;
+        tau = Some(used);
+        let score = t.criterion;
+        trials.push(t);
         // Ties go to the fewer states.
         if let Some(v) = score
             && best.as_ref().is_none_or(|b| v <= b.0)
         {
-            best = Some((v, k, clone_outcome(&current)));
+            best = Some((v, trials.len() - 1, clone_outcome(&current)));
         }
         if k <= min.max(1) {
             break;
@@ -410,52 +418,42 @@ pub(crate) fn choose(
             watch.quiet(),
         )?;
     }
-    let (best_score, k, outcome) =
+    if trials.iter().filter_map(|t| t.criterion).all(|c| c == 0.0) {
+        tracing::warn!(
+            "the series is too short to hold out data: every number of states scores 0 and the \
+             fewest are chosen"
+        );
+    }
+    let (best_score, mut chosen, mut outcome) =
         best.ok_or_else(|| FitError::Data("no number of states to choose".into()))?;
-    let mut chosen = trials.iter().rposition(|t| t.states == k).expect("scored");
-    let mut outcome = outcome;
     // One state is the answer that erases every segment, and the path's only 2-state fit came
     // down from the fit at the most states (on a short series that fit often ends with one or
     // two states used): before answering one, the best splits of it are fitted with two states
     // and scored the same way.
-    if k == 1 && engine.k > 1 {
-        let tau = tau.expect("the path scores its first number");
+    if trials[chosen].states == 1 && engine.k > 1 {
         let starts = split_merge::split_starts(&engine.with_states(1), &outcome, GROW_PROPOSALS);
         let up = engine.with_states(2);
         let spec = spec.capped(MERGE_ITERS.min(spec.max_iters));
-        let grown: Vec<Result<Grown, FitError>> = starts
+        let grown: Vec<Result<(StatesTrial, PhaseOutcome), FitError>> = starts
             .into_par_iter()
             .map(|start| {
                 let mut buf = vec![0.0; len * 2];
                 let mut log: Vec<IterationDiagnostics> = Vec::new();
                 let out = phase::run(&up, spec, start, &mut buf, &mut log, watch.quiet())?;
-                let ev = evidence(&up, &out, &mut buf)?;
-                let score = if assign::counts(&out.assignment, 2).contains(&0) {
-                    None
-                } else {
-                    Some(held_out(&up, &out, &mut buf, tau)?.iter().sum::<f64>())
-                };
-                let trial = StatesTrial {
-                    states: 2,
-                    criterion: score,
-                    emission: ev.emission,
-                    parameters: ev.parameters,
-                    switches: assign::switches(&out.assignment, &up.ranges),
-                    grown: true,
-                    chosen: false,
-                };
-                Ok((trial, score.map(|v| (v, out))))
+                let (t, _) = trial(&up, &out, &mut buf, tau, true)?;
+                Ok((t, out))
             })
             .collect();
         let mut winner: Option<(f64, usize, PhaseOutcome)> = None;
         for g in grown {
-            let (trial, scored) = g?;
-            trials.push(trial);
+            let (t, out) = g?;
+            let score = t.criterion;
+            trials.push(t);
             // Ties keep the first proposal.
-            if let Some((score, out)) = scored
-                && winner.as_ref().is_none_or(|w| score < w.0)
+            if let Some(v) = score
+                && winner.as_ref().is_none_or(|w| v < w.0)
             {
-                winner = Some((score, trials.len() - 1, out));
+                winner = Some((v, trials.len() - 1, out));
             }
         }
         if let Some((score, i, out)) = winner

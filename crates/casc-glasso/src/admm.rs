@@ -297,8 +297,7 @@ impl<'p> Admm<'p> {
             admm.init_anderson(params.anderson_memory());
         }
         if let Some(ws) = warm {
-            let scales = admm.channel_scales(ws);
-            admm.load_warm(ws, &scales);
+            admm.load_warm(ws);
         } else {
             if params.spectral_rho() {
                 admm.spectral_rho();
@@ -332,8 +331,9 @@ impl<'p> Admm<'p> {
             .collect()
     }
 
-    /// Starts from `ws` carried over to this solve's scale by the channel factors `scales`.
-    fn load_warm(&mut self, ws: &WarmStart, scales: &[f64]) {
+    /// Starts from `ws` carried over to this solve's scale by its [`Self::channel_scales`].
+    fn load_warm(&mut self, ws: &WarmStart) {
+        let scales = self.channel_scales(ws);
         let dim = self.dim;
         let n = self.shape.n;
         // rho: re-estimated from the new S (spectral), else carried over (adaptive), else
