@@ -4,6 +4,8 @@
 //! [`phase`](crate::phase).
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use casc_glasso::{BlockShape, Par, ValidGlassoParams, WarmStart};
 use casc_segment::StateScorer;
@@ -46,6 +48,20 @@ pub(crate) struct StateFit {
     pub(crate) admm_iterations: usize,
     pub(crate) admm_converged: bool,
     pub(crate) theta_fallback: bool,
+    /// What the fit was estimated from, when that was a plain set of windows.
+    pub(crate) basis: Option<Basis>,
+}
+
+/// The data a state's fit was estimated from: the windows of one series, and how exactly.
+/// A later M-step given the same windows at the same or a looser accuracy would solve the
+/// same problem again from this fit's warm start, so it keeps the fit instead.
+#[derive(Clone)]
+pub(crate) struct Basis {
+    /// [`Engine::data`] of the series.
+    data: u64,
+    /// The starts of the windows, in increasing order.
+    windows: Arc<[usize]>,
+    accuracy: Accuracy,
 }
 
 /// Empirical statistics of one state's windows.
@@ -54,7 +70,13 @@ pub(crate) struct StateStats {
     pub(crate) count: usize,
     pub(crate) mean: Vec<f64>,
     pub(crate) cov: Mat<f64>,
+    /// The starts of the windows, or `None` when the statistics are not theirs alone (a
+    /// re-seeded state borrows its donor's covariance).
+    pub(crate) windows: Option<Arc<[usize]>>,
 }
+
+/// The source of [`Engine::data`]: every engine over other data gets a new number.
+static NEXT_DATA: AtomicU64 = AtomicU64::new(0);
 
 pub(crate) struct Engine<'a> {
     pub(crate) x: &'a [f64],
@@ -72,6 +94,11 @@ pub(crate) struct Engine<'a> {
     /// Whether timestep `t` is scored given the `w - 1` before it (the window that ends at
     /// `t` is `t`'s), instead of by the window that starts at `t`.
     pub(crate) conditional: bool,
+    /// Identifies the series `x` and `ranges` (shared by the engines that differ only in
+    /// their number of states), so that a fit is reused only on the data it was made from.
+    pub(crate) data: u64,
+    /// The graphical lasso of all the windows together, the start of a state's first solve.
+    pooled: OnceLock<Option<WarmStart>>,
 }
 
 /// A state's statistics with a stationary mean: each sensor's mean averaged over the `w`
@@ -102,7 +129,7 @@ pub(crate) fn stationarise(mean: &mut [f64], cov: &mut Mat<f64>, n: usize) {
 /// How exactly an M-step solves each state's graphical lasso. EM with inexact M-steps moves
 /// toward the same fixed point (it only needs each M-step to improve the objective), so the
 /// search runs loose and only the fixed point itself is solved to the parameters' tolerance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Accuracy {
     /// Ranking candidates (screening, split-and-merge proposals, the beta estimate's pilots):
     /// ADMM tolerance [`ROUGH_TOLERANCE`].
@@ -158,6 +185,8 @@ impl<'a> Engine<'a> {
             ],
             stationary_mean: false,
             conditional: false,
+            data: NEXT_DATA.fetch_add(1, Ordering::Relaxed),
+            pooled: OnceLock::new(),
         }
     }
 
@@ -174,6 +203,8 @@ impl<'a> Engine<'a> {
             glasso: self.glasso.clone(),
             stationary_mean: self.stationary_mean,
             conditional: self.conditional,
+            data: self.data,
+            pooled: self.pooled.clone(),
         }
     }
 
@@ -219,6 +250,12 @@ impl<'a> Engine<'a> {
         assignment: &[usize],
         keep: impl Fn(usize) -> bool,
     ) -> Vec<Option<StateStats>> {
+        self.stats_from(self.members(assignment, keep), |_| true)
+    }
+
+    /// The starts of each state's windows in `assignment`, over the timesteps `t` with
+    /// `keep(t)`, in increasing order.
+    fn members(&self, assignment: &[usize], keep: impl Fn(usize) -> bool) -> Vec<Vec<usize>> {
         let mut idx: Vec<Vec<usize>> = vec![Vec::new(); self.k];
         for (t, &s) in assignment.iter().enumerate() {
             if !keep(t) {
@@ -228,8 +265,23 @@ impl<'a> Engine<'a> {
                 idx[s].push(o);
             }
         }
-        idx.par_iter()
-            .map(|ts| {
+        idx
+    }
+
+    /// The statistics of the states `s` with `need(s)` from their windows (`None` for the
+    /// others and for states without windows).
+    fn stats_from(
+        &self,
+        members: Vec<Vec<usize>>,
+        need: impl Fn(usize) -> bool + Sync,
+    ) -> Vec<Option<StateStats>> {
+        members
+            .into_par_iter()
+            .enumerate()
+            .map(|(s, ts)| {
+                if !need(s) {
+                    return None;
+                }
                 let (mut mean, mut cov) =
                     casc_glasso::mean_and_covariance(ts.iter().map(|&t| self.window(t)), self.d)?;
                 if self.stationary_mean {
@@ -239,9 +291,41 @@ impl<'a> Engine<'a> {
                     count: ts.len(),
                     mean,
                     cov,
+                    windows: Some(ts.into()),
                 })
             })
             .collect()
+    }
+
+    /// What the M-step of an iteration fits from: re-seeds empty states (see
+    /// [`Self::reseed`]), then, unless one was re-seeded, marks every state whose previous fit
+    /// in `prev` was estimated from exactly its windows now at `accuracy` or tighter (`same`),
+    /// and computes the statistics of the others only. Returns the statistics, `same` and the
+    /// number of states re-seeded.
+    pub(crate) fn prepare(
+        &self,
+        assignment: &mut [usize],
+        rng: &mut ChaCha8Rng,
+        prev: &[Option<StateFit>],
+        accuracy: Accuracy,
+    ) -> (Vec<Option<StateStats>>, Vec<bool>, usize) {
+        let members = self.members(assignment, |_| true);
+        if members.iter().any(Vec::is_empty) {
+            let (stats, reseeded) = self.reseed(assignment, rng);
+            return (stats, vec![false; self.k], reseeded);
+        }
+        let same: Vec<bool> = (0..self.k)
+            .map(|s| {
+                prev.get(s)
+                    .and_then(|p| p.as_ref())
+                    .and_then(|p| p.basis.as_ref())
+                    .is_some_and(|b| {
+                        b.data == self.data && b.accuracy >= accuracy && *b.windows == *members[s]
+                    })
+            })
+            .collect();
+        let stats = self.stats_from(members, |s| !same[s]);
+        (stats, same, 0)
     }
 
     /// Re-seeds every state without a window from donors (§6.3); returns the statistics to fit
@@ -328,6 +412,7 @@ impl<'a> Engine<'a> {
                     count: m,
                     mean,
                     cov: donor_cov,
+                    windows: None,
                 });
                 reseeded += 1;
                 break;
@@ -351,18 +436,39 @@ impl<'a> Engine<'a> {
         prev: &[Option<StateFit>],
         accuracy: Accuracy,
     ) -> Result<Vec<StateFit>, FitError> {
+        self.m_step_keeping(stats, prev, &vec![false; self.k], accuracy)
+    }
+
+    /// [`Self::m_step`], keeping the previous fit of every state `s` with `same[s]` (see
+    /// [`Self::prepare`]) as it is: no ADMM iteration is run for it.
+    pub(crate) fn m_step_keeping(
+        &self,
+        stats: &[Option<StateStats>],
+        prev: &[Option<StateFit>],
+        same: &[bool],
+        accuracy: Accuracy,
+    ) -> Result<Vec<StateFit>, FitError> {
         let glasso = &self.glasso[accuracy as usize];
         let shape = BlockShape::new(self.n, self.w);
         let fits: Vec<Result<Option<StateFit>, FitError>> = (0..self.k)
             .into_par_iter()
             .map(|s| {
+                if same[s]
+                    && let Some(Some(p)) = prev.get(s)
+                {
+                    return Ok(Some(StateFit {
+                        admm_iterations: 0,
+                        ..p.clone()
+                    }));
+                }
                 let Some(st) = &stats[s] else { return Ok(None) };
                 let mut cov = st.cov.clone();
                 add_ridge(&mut cov);
                 let warm = prev
                     .get(s)
                     .and_then(|p| p.as_ref())
-                    .and_then(|p| p.warm.as_ref());
+                    .and_then(|p| p.warm.as_ref())
+                    .or_else(|| self.pooled_warm());
                 // A state with fewer windows than dimensions has a rank-deficient covariance,
                 // which the penalty leaves ill-conditioned: rough solves are capped, and its
                 // fixed point is solved to the search tolerance (ADMM does not reach 1e-6 there
@@ -385,6 +491,11 @@ impl<'a> Engine<'a> {
                     admm_iterations: sol.diagnostics.iterations,
                     admm_converged: sol.diagnostics.converged,
                     theta_fallback: sol.diagnostics.used_theta_fallback,
+                    basis: st.windows.clone().map(|windows| Basis {
+                        data: self.data,
+                        windows,
+                        accuracy,
+                    }),
                 }))
             })
             .collect();
@@ -414,10 +525,28 @@ impl<'a> Engine<'a> {
                         admm_iterations: 0,
                         admm_converged: true,
                         theta_fallback: false,
+                        basis: None,
                     }
                 }
             })
             .collect())
+    }
+
+    /// See [`Engine::pooled`]; `None` when that solve fails.
+    fn pooled_warm(&self) -> Option<&WarmStart> {
+        self.pooled
+            .get_or_init(|| {
+                let all = vec![0; self.full.len()];
+                let st = self.stats(&all).into_iter().next()??;
+                let mut cov = st.cov;
+                add_ridge(&mut cov);
+                let shape = BlockShape::new(self.n, self.w);
+                let glasso = &self.glasso[Accuracy::Rough as usize];
+                casc_glasso::solve(cov.as_ref(), shape, glasso, None, Par::Seq)
+                    .ok()
+                    .map(|sol| sol.warm)
+            })
+            .as_ref()
     }
 
     pub(crate) fn scorers(&self, fits: &[StateFit]) -> Result<Vec<StateScorer>, FitError> {
@@ -432,5 +561,176 @@ impl<'a> Engine<'a> {
 
     pub(crate) fn costs(&self, scorers: &[StateScorer], out: &mut [f64]) {
         assign::costs_into(self.x, self.n, &self.ranges, scorers, self.conditional, out);
+    }
+
+    /// [`Self::costs`] of the states `s` with `fresh[s]` only: the other columns of `out`
+    /// already hold their costs (their fits are the ones `out` was filled with).
+    pub(crate) fn costs_of(&self, scorers: &[StateScorer], fresh: &[bool], out: &mut [f64]) {
+        let k = self.k;
+        let which: Vec<usize> = (0..k).filter(|&s| fresh[s]).collect();
+        if which.len() == k {
+            return self.costs(scorers, out);
+        }
+        if which.is_empty() {
+            return;
+        }
+        let some: Vec<StateScorer> = which.iter().map(|&s| scorers[s].clone()).collect();
+        let m = which.len();
+        let part = assign::costs(self.x, self.n, &self.ranges, &some, self.conditional);
+        for (row, prow) in out.chunks_exact_mut(k).zip(part.chunks_exact(m)) {
+            for (&s, &c) in which.iter().zip(prow) {
+                row[s] = c;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::single_range_in_vec_init)]
+mod tests {
+    use rand::{RngExt, SeedableRng};
+
+    use super::*;
+    use crate::FitParams;
+
+    /// Three sensors, 600 steps: 100-step segments alternating between independent noise
+    /// and noise whose sensors share a common factor; the assignment is the truth.
+    fn two_states() -> (Vec<f64>, Vec<usize>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut x = Vec::new();
+        let mut a = Vec::new();
+        for t in 0..600 {
+            let s = (t / 100) % 2;
+            let common: f64 = rng.random_range(-1.0..1.0);
+            for _ in 0..3 {
+                let e: f64 = rng.random_range(-1.0..1.0);
+                x.push(if s == 0 { e } else { 0.4 * e + common });
+            }
+            a.push(s);
+        }
+        (x, a)
+    }
+
+    fn engine(x: &[f64], w: usize) -> Engine<'_> {
+        let params = FitParams::new(2).check().unwrap();
+        Engine::new(x, 3, w, 2, vec![0..x.len() / 3], params.glasso())
+    }
+
+    fn max_rel_diff(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
+        let scale = (0..a.nrows())
+            .map(|i| a[(i, i)].abs())
+            .fold(0.0f64, f64::max);
+        let mut diff = 0.0f64;
+        for j in 0..a.ncols() {
+            for i in 0..a.nrows() {
+                diff = diff.max((a[(i, j)] - b[(i, j)]).abs());
+            }
+        }
+        diff / scale
+    }
+
+    #[test]
+    fn a_fit_is_kept_only_for_the_same_windows_data_and_accuracy() {
+        let (x, a) = two_states();
+        let e = engine(&x, 2);
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let none = vec![None, None];
+        let fits = e.m_step(&e.stats(&a), &none, Accuracy::Search).unwrap();
+        let prev: Vec<Option<StateFit>> = fits.iter().cloned().map(Some).collect();
+
+        // The same windows at the same or a looser accuracy: both fits kept, no statistics.
+        for acc in [Accuracy::Search, Accuracy::Rough] {
+            let mut b = a.clone();
+            let (stats, same, reseeded) = e.prepare(&mut b, &mut rng, &prev, acc);
+            assert_eq!((same.clone(), reseeded), (vec![true, true], 0));
+            assert!(stats.iter().all(Option::is_none));
+            let kept = e.m_step_keeping(&stats, &prev, &same, acc).unwrap();
+            for (k, f) in kept.iter().zip(&fits) {
+                assert_eq!(k.admm_iterations, 0);
+                assert_eq!(max_rel_diff(&k.precision, &f.precision), 0.0);
+            }
+        }
+        // A tighter accuracy solves again.
+        let mut b = a.clone();
+        let (_, same, _) = e.prepare(&mut b, &mut rng, &prev, Accuracy::Exact);
+        assert_eq!(same, vec![false, false]);
+        // One window moved from state 1 to state 0: both states changed.
+        let mut b = a.clone();
+        b[150] = 0;
+        let (stats, same, _) = e.prepare(&mut b, &mut rng, &prev, Accuracy::Search);
+        assert_eq!(same, vec![false, false]);
+        assert!(stats.iter().all(Option::is_some));
+        // The last timestep owns no window (window 2): moving it changes no state's windows.
+        let mut b = a.clone();
+        b[599] = 0;
+        let (_, same, _) = e.prepare(&mut b, &mut rng, &prev, Accuracy::Search);
+        assert_eq!(same, vec![true, true]);
+        // The same labels over other data (a new engine on a copy): solved again.
+        let y = x.clone();
+        let other = engine(&y, 2);
+        let (_, same, _) = other.prepare(&mut a.clone(), &mut rng, &prev, Accuracy::Search);
+        assert_eq!(same, vec![false, false]);
+        // Another number of states over the same data is the same data.
+        let (_, same, _) =
+            e.with_states(2)
+                .prepare(&mut a.clone(), &mut rng, &prev, Accuracy::Search);
+        assert_eq!(same, vec![true, true]);
+    }
+
+    #[test]
+    fn a_state_swapped_for_another_s_fit_is_solved_again() {
+        // Split-and-merge copies one state's fit to another id: the copy is not a fit of
+        // the new owner's windows.
+        let (x, a) = two_states();
+        let e = engine(&x, 2);
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let fits = e.m_step(&e.stats(&a), &[], Accuracy::Search).unwrap();
+        let swapped = vec![Some(fits[1].clone()), Some(fits[0].clone())];
+        let (_, same, _) = e.prepare(&mut a.clone(), &mut rng, &swapped, Accuracy::Search);
+        assert_eq!(same, vec![false, false]);
+    }
+
+    #[test]
+    fn costs_of_some_states_equal_the_full_costs_bit_for_bit() {
+        let (x, a) = two_states();
+        for (w, conditional) in [(1, false), (3, false), (3, true)] {
+            let mut e = engine(&x, w);
+            e.conditional = conditional;
+            let fits = e.m_step(&e.stats(&a), &[], Accuracy::Search).unwrap();
+            let scorers = e.scorers(&fits).unwrap();
+            let mut full = vec![0.0; 600 * 2];
+            e.costs(&scorers, &mut full);
+            for fresh in [[true, false], [false, true], [true, true]] {
+                // Stale values where a column is not recomputed must survive untouched.
+                let mut part: Vec<f64> = full
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &c)| if fresh[i % 2] { -1.0 } else { c })
+                    .collect();
+                e.costs_of(&scorers, &fresh, &mut part);
+                assert_eq!(
+                    part, full,
+                    "w {w} conditional {conditional} fresh {fresh:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_first_solve_from_the_pooled_start_reaches_the_cold_answer() {
+        let (x, a) = two_states();
+        let e = engine(&x, 3);
+        let pooled = e.m_step(&e.stats(&a), &[], Accuracy::Exact).unwrap();
+        let shape = BlockShape::new(3, 3);
+        for (s, st) in e.stats(&a).into_iter().enumerate() {
+            let mut cov = st.unwrap().cov;
+            add_ridge(&mut cov);
+            let cold = casc_glasso::solve(cov.as_ref(), shape, &e.glasso[2], None, Par::Seq)
+                .unwrap()
+                .precision;
+            let d = max_rel_diff(&cold, &pooled[s].precision);
+            assert!(d < 1e-4, "state {s}: {d}");
+        }
+        assert!(e.pooled.get().is_some_and(Option::is_some));
     }
 }

@@ -179,14 +179,22 @@ pub(crate) fn run(
         // Convergence compares assignments before re-seeding (docs/method.md section 6.3): a
         // state that empties in every iteration must not keep the loop going.
         let input = assignment.clone();
-        let (stats, reseeded) = engine.reseed(&mut assignment, &mut rng);
         let prev_opt: Vec<Option<StateFit>> = match prev.take() {
             Some(v) => v.into_iter().map(Some).collect(),
             None => (0..k).map(|_| None).collect(),
         };
-        let fits = engine.m_step(&stats, &prev_opt, accuracy)?;
+        // A state whose windows did not change keeps its fit, and (after this phase's first
+        // iteration, which fills `costs`) its column of costs.
+        let (stats, same, reseeded) =
+            engine.prepare(&mut assignment, &mut rng, &prev_opt, accuracy);
+        let fits = engine.m_step_keeping(&stats, &prev_opt, &same, accuracy)?;
         let scorers = engine.scorers(&fits)?;
-        engine.costs(&scorers, costs);
+        if iter == 0 {
+            engine.costs(&scorers, costs);
+        } else {
+            let fresh: Vec<bool> = same.iter().map(|s| !s).collect();
+            engine.costs_of(&scorers, &fresh, costs);
+        }
         let plain = assign::plain_assignment(costs, k, &engine.ranges, spec.beta);
         let new = match spec.motifs {
             Some(mp) => {
