@@ -43,7 +43,7 @@ const SPLIT_RESTARTS: usize = 3;
 /// Rough EM iterations each proposal runs before the best one goes on to a fixed point.
 const TRIAL_ITERS: usize = 3;
 /// Proposals per round that go on from their rough ranking to a fixed point.
-const REFINED_PER_ROUND: usize = 3;
+const REFINED_PER_ROUND: usize = 2;
 /// A move is kept only when it lowers the objective by more than this fraction of it.
 const RELATIVE_GAIN: f64 = 1e-6;
 
