@@ -4,8 +4,8 @@
 //! [`phase`](crate::phase).
 
 use std::ops::Range;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 
 use casc_glasso::{BlockShape, Par, ValidGlassoParams, WarmStart};
 use casc_segment::StateScorer;
@@ -97,8 +97,6 @@ pub(crate) struct Engine<'a> {
     /// Identifies the series `x` and `ranges` (shared by the engines that differ only in
     /// their number of states), so that a fit is reused only on the data it was made from.
     pub(crate) data: u64,
-    /// The graphical lasso of all the windows together, the start of a state's first solve.
-    pooled: OnceLock<Option<WarmStart>>,
 }
 
 /// A state's statistics with a stationary mean: each sensor's mean averaged over the `w`
@@ -186,7 +184,6 @@ impl<'a> Engine<'a> {
             stationary_mean: false,
             conditional: false,
             data: NEXT_DATA.fetch_add(1, Ordering::Relaxed),
-            pooled: OnceLock::new(),
         }
     }
 
@@ -204,7 +201,6 @@ impl<'a> Engine<'a> {
             stationary_mean: self.stationary_mean,
             conditional: self.conditional,
             data: self.data,
-            pooled: self.pooled.clone(),
         }
     }
 
@@ -467,8 +463,7 @@ impl<'a> Engine<'a> {
                 let warm = prev
                     .get(s)
                     .and_then(|p| p.as_ref())
-                    .and_then(|p| p.warm.as_ref())
-                    .or_else(|| self.pooled_warm());
+                    .and_then(|p| p.warm.as_ref());
                 // A state with fewer windows than dimensions has a rank-deficient covariance,
                 // which the penalty leaves ill-conditioned: rough solves are capped, and its
                 // fixed point is solved to the search tolerance (ADMM does not reach 1e-6 there
@@ -530,23 +525,6 @@ impl<'a> Engine<'a> {
                 }
             })
             .collect())
-    }
-
-    /// See [`Engine::pooled`]; `None` when that solve fails.
-    fn pooled_warm(&self) -> Option<&WarmStart> {
-        self.pooled
-            .get_or_init(|| {
-                let all = vec![0; self.full.len()];
-                let st = self.stats(&all).into_iter().next()??;
-                let mut cov = st.cov;
-                add_ridge(&mut cov);
-                let shape = BlockShape::new(self.n, self.w);
-                let glasso = &self.glasso[Accuracy::Rough as usize];
-                casc_glasso::solve(cov.as_ref(), shape, glasso, None, Par::Seq)
-                    .ok()
-                    .map(|sol| sol.warm)
-            })
-            .as_ref()
     }
 
     pub(crate) fn scorers(&self, fits: &[StateFit]) -> Result<Vec<StateScorer>, FitError> {
@@ -714,23 +692,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn a_first_solve_from_the_pooled_start_reaches_the_cold_answer() {
-        let (x, a) = two_states();
-        let e = engine(&x, 3);
-        let pooled = e.m_step(&e.stats(&a), &[], Accuracy::Exact).unwrap();
-        let shape = BlockShape::new(3, 3);
-        for (s, st) in e.stats(&a).into_iter().enumerate() {
-            let mut cov = st.unwrap().cov;
-            add_ridge(&mut cov);
-            let cold = casc_glasso::solve(cov.as_ref(), shape, &e.glasso[2], None, Par::Seq)
-                .unwrap()
-                .precision;
-            let d = max_rel_diff(&cold, &pooled[s].precision);
-            assert!(d < 1e-4, "state {s}: {d}");
-        }
-        assert!(e.pooled.get().is_some_and(Option::is_some));
     }
 }
