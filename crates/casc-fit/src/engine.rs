@@ -565,7 +565,7 @@ impl<'a> Engine<'a> {
 
 #[cfg(test)]
 #[allow(clippy::single_range_in_vec_init)]
-mod tests {
+pub(crate) mod tests {
     use rand::{RngExt, SeedableRng};
 
     use super::*;
@@ -573,7 +573,7 @@ mod tests {
 
     /// Three sensors, 600 steps: 100-step segments alternating between independent noise
     /// and noise whose sensors share a common factor; the assignment is the truth.
-    fn two_states() -> (Vec<f64>, Vec<usize>) {
+    pub(crate) fn two_states() -> (Vec<f64>, Vec<usize>) {
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         let mut x = Vec::new();
         let mut a = Vec::new();
@@ -589,7 +589,7 @@ mod tests {
         (x, a)
     }
 
-    fn engine(x: &[f64], w: usize) -> Engine<'_> {
+    pub(crate) fn engine(x: &[f64], w: usize) -> Engine<'_> {
         let params = FitParams::new(2).check().unwrap();
         Engine::new(x, 3, w, 2, vec![0..x.len() / 3], params.glasso())
     }

@@ -37,6 +37,8 @@ pub(crate) struct PhaseSpec<'a> {
     /// is above it, its assignment has nearly settled, and its objective falls too slowly to
     /// reach it within the iterations left.
     pub(crate) incumbent: Option<f64>,
+    /// Whether the outcome keeps the fits of the first iteration ([`PhaseOutcome::first_fits`]).
+    pub(crate) keep_first: bool,
 }
 
 impl<'a> PhaseSpec<'a> {
@@ -51,6 +53,7 @@ impl<'a> PhaseSpec<'a> {
             finish_exact: false,
             stage: "phase 1",
             incumbent: None,
+            keep_first: false,
         }
     }
     /// Phase 2 (the motif step in every iteration).
@@ -64,6 +67,7 @@ impl<'a> PhaseSpec<'a> {
             finish_exact: false,
             stage: "phase 2",
             incumbent: None,
+            keep_first: false,
         }
     }
     /// The same phase with another cap.
@@ -83,6 +87,13 @@ impl<'a> PhaseSpec<'a> {
     pub(crate) fn against(self, objective: f64) -> Self {
         Self {
             incumbent: Some(objective),
+            ..self
+        }
+    }
+    /// The same phase, keeping the fits of its first iteration.
+    pub(crate) fn keeping_first(self) -> Self {
+        Self {
+            keep_first: true,
             ..self
         }
     }
@@ -113,6 +124,10 @@ pub(crate) struct PhaseOutcome {
     pub(crate) objective: f64,
     /// The rest of the re-seeding random stream, for a phase that continues this one.
     pub(crate) rng: ChaCha8Rng,
+    /// With [`PhaseSpec::keep_first`], the fits of the first iteration: the M-step of the
+    /// start's assignment, which another phase from the same start can keep (see
+    /// `Engine::prepare`).
+    pub(crate) first_fits: Option<Vec<StateFit>>,
 }
 
 impl PhaseOutcome {
@@ -165,6 +180,7 @@ pub(crate) fn run(
     let mut converged = false;
     let mut objective = f64::INFINITY;
     let mut accuracy = spec.accuracy;
+    let mut first_fits = None;
     for iter in 0..spec.max_iters {
         if watch.cancelled() {
             return Err(FitError::Cancelled);
@@ -188,6 +204,9 @@ pub(crate) fn run(
         let (stats, same, reseeded) =
             engine.prepare(&mut assignment, &mut rng, &prev_opt, accuracy);
         let fits = engine.m_step_keeping(&stats, &prev_opt, &same, accuracy)?;
+        if spec.keep_first && iter == 0 {
+            first_fits = Some(fits.clone());
+        }
         let scorers = engine.scorers(&fits)?;
         if iter == 0 {
             engine.costs(&scorers, costs);
@@ -271,12 +290,64 @@ pub(crate) fn run(
         converged,
         objective,
         rng,
+        first_fits,
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::cannot_reach;
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::engine::tests::{engine, two_states};
+    use crate::observer::NoObserver;
+
+    #[test]
+    fn a_phase_started_from_an_earlier_phase_s_first_fits_is_the_cold_phase() {
+        // The second screening of the fit starts each candidate from the first fits of the
+        // first screening, at another beta: the outcome must be the cold start's, bit for bit.
+        let (x, truth) = two_states();
+        let e = engine(&x, 2);
+        // A poor start: the truth with every third 40-step block flipped.
+        let a: Vec<usize> = truth
+            .iter()
+            .enumerate()
+            .map(|(t, &s)| if (t / 40) % 3 == 0 { 1 - s } else { s })
+            .collect();
+        let cold = |fits| Start {
+            assignment: a.clone(),
+            fits,
+            rng: ChaCha8Rng::seed_from_u64(3),
+        };
+        let run = |spec: PhaseSpec<'_>, start| {
+            let mut costs = vec![0.0; x.len() / 3 * 2];
+            let mut log = Vec::new();
+            let out = run(
+                &e,
+                spec,
+                start,
+                &mut costs,
+                &mut log,
+                Watch::new(&NoObserver),
+            )
+            .unwrap();
+            (out, log)
+        };
+        let spec = PhaseSpec::ticc(3, 25.0).at(Accuracy::Rough);
+        let (first, _) = run(spec.keeping_first(), cold(None));
+        let again = PhaseSpec { beta: 8.0, ..spec };
+        let (plain, _) = run(again, cold(None));
+        let (kept, log) = run(again, cold(first.first_fits.clone()));
+        assert_eq!(
+            log[0].admm_iterations,
+            vec![0, 0],
+            "the first M-step is kept"
+        );
+        assert!(plain.first_fits.is_none());
+        assert_eq!(kept.assignment, plain.assignment);
+        assert_eq!(kept.objective.to_bits(), plain.objective.to_bits());
+        assert_ne!(first.assignment, a, "the phase moved");
+    }
 
     #[test]
     fn a_phase_stops_only_when_its_rate_cannot_reach_the_target() {

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::assign;
 use crate::beta::{AUTO_BETA_ROUNDS, SETTLED, beta_estimate};
 use crate::diagnostics::{FitDiagnostics, InitDiagnostics, IterationDiagnostics, Timing};
-use crate::engine::{Accuracy, Engine};
+use crate::engine::{Accuracy, Engine, StateFit};
 use crate::error::{FitError, ParamError};
 use crate::init::{LocalMoments, Points, initial_labels, kmeans_labels};
 use crate::model::{Model, StateModel};
@@ -292,10 +292,17 @@ fn run(data: &Series, params: &ValidFitParams, watch: Watch<'_>) -> Result<Run, 
     let screen_spec = PhaseSpec::ticc(max_iters, first_beta)
         .at(Accuracy::Rough)
         .labelled("screening");
-    let (mut current, screen_log) = screen(
+    // With an estimated beta the candidates are screened again at the final beta: their first
+    // M-step, of the same assignments, is kept from this screening.
+    let again_spec = match params.beta() {
+        Beta::Fixed(_) => screen_spec,
+        Beta::Estimated { .. } => screen_spec.keeping_first(),
+    };
+    let (mut current, screen_log, first_fits) = screen(
         coarse,
         candidates.clone(),
-        screen_spec,
+        Vec::new(),
+        again_spec,
         rng.clone(),
         &mut init,
         watch,
@@ -373,7 +380,7 @@ fn run(data: &Series, params: &ValidFitParams, watch: Watch<'_>) -> Result<Run, 
             .at(Accuracy::Rough)
             .labelled("screening");
         init.candidates.clear();
-        let (winner, log) = screen(coarse, again, spec, rng, &mut init, watch)?;
+        let (winner, log, _) = screen(coarse, again, first_fits, spec, rng, &mut init, watch)?;
         current = winner;
         if is_whole {
             for it in &log {
@@ -550,27 +557,42 @@ fn beta_cycle(used: &[f64], next: f64) -> Option<f64> {
 /// its own cost buffer; the one with the lowest objective goes on. The objective is what the
 /// EM minimises, so this picks the start that leads furthest down, whatever kind of data it
 /// is. Returns the winner's outcome and iterations, and records every candidate in `init`.
+/// Candidate `i` starts from `starts[i]` when given: the first fits of an earlier screening
+/// of the same assignment (kept as they are, so its first M-step is not solved again). With
+/// `spec.keep_first`, also returns every candidate's first fits.
+#[allow(clippy::type_complexity)]
 fn screen(
     coarse: &Engine<'_>,
     candidates: Vec<(String, Vec<usize>)>,
+    starts: Vec<Option<Vec<StateFit>>>,
     spec: PhaseSpec<'_>,
     rng: ChaCha8Rng,
     init: &mut InitDiagnostics,
     watch: Watch<'_>,
-) -> Result<(PhaseOutcome, Vec<IterationDiagnostics>), FitError> {
+) -> Result<
+    (
+        PhaseOutcome,
+        Vec<IterationDiagnostics>,
+        Vec<Option<Vec<StateFit>>>,
+    ),
+    FitError,
+> {
     watch.stage(Stage::Screening {
         candidates: candidates.len(),
     });
     let spec = spec.capped(SCREEN_ITERS.min(spec.max_iters));
     let len = coarse.full.len() * coarse.k;
+    let mut starts = starts;
+    starts.resize(candidates.len(), None);
     let screened: Vec<Result<(PhaseOutcome, Vec<IterationDiagnostics>), FitError>> = candidates
         .par_iter()
-        .map(|(_, assignment)| {
+        .zip(starts)
+        .map(|((_, assignment), fits)| {
             let mut log = Vec::new();
             let mut buf = vec![0.0; len];
             let start = Start {
                 assignment: assignment.clone(),
-                fits: None,
+                fits,
                 rng: rng.clone(),
             };
             let out = phase::run(coarse, spec, start, &mut buf, &mut log, watch.quiet())?;
@@ -578,8 +600,10 @@ fn screen(
         })
         .collect();
     let mut best: Option<(usize, PhaseOutcome, Vec<IterationDiagnostics>)> = None;
+    let mut firsts = Vec::with_capacity(candidates.len());
     for (i, ((name, _), result)) in candidates.into_iter().zip(screened).enumerate() {
-        let (out, log) = result?;
+        let (mut out, log) = result?;
+        firsts.push(out.first_fits.take());
         tracing::info!(candidate = %name, objective = out.objective, "screened initialisation");
         init.candidates.push((name, out.objective));
         if best.as_ref().is_none_or(|b| out.objective < b.1.objective) {
@@ -589,7 +613,7 @@ fn screen(
     let (winner, out, log) =
         best.ok_or_else(|| FitError::Data("no initialisation to screen".into()))?;
     init.chosen = init.candidates[winner].0.clone();
-    Ok((out, log))
+    Ok((out, log, firsts))
 }
 
 /// The initial assignments screened by the fit, named: a pointwise Gaussian mixture and k-means

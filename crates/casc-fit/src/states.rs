@@ -476,6 +476,7 @@ fn clone_outcome(o: &PhaseOutcome) -> PhaseOutcome {
         converged: o.converged,
         objective: o.objective,
         rng: ChaCha8Rng::clone(&o.rng),
+        first_fits: None,
     }
 }
 
@@ -597,6 +598,7 @@ mod tests {
             converged: true,
             objective: 0.0,
             rng: ChaCha8Rng::seed_from_u64(0),
+            first_fits: None,
         };
         let mut costs = vec![0.0; a.len() * k];
         let emission = evidence(&engine, &outcome, &mut costs).unwrap().emission;
@@ -645,6 +647,7 @@ mod tests {
             converged: true,
             objective: 0.0,
             rng: ChaCha8Rng::seed_from_u64(0),
+            first_fits: None,
         };
         let mut costs = vec![0.0; x.len() * 2];
         held_out(&engine, &outcome, &mut costs, 1.5).unwrap()
