@@ -27,9 +27,10 @@ pub(crate) struct PhaseSpec<'a> {
     pub(crate) motifs: Option<&'a ValidMotifParams>,
     /// How exactly the M-steps are solved.
     pub(crate) accuracy: Accuracy,
-    /// Whether, once converged at a looser accuracy, the phase goes on with exact M-steps
-    /// until it converges again (the fixed point of the fit).
-    pub(crate) finish_exact: bool,
+    /// The accuracy the phase ends at: once converged at a looser one, it goes on at this one
+    /// until it converges again (and its last allowed iteration runs at it). `None`: the
+    /// phase runs at `accuracy` throughout.
+    pub(crate) finish: Option<Accuracy>,
     /// The stage of the fit its iterations are logged under.
     pub(crate) stage: &'a str,
     /// An objective the phase is only worth running to beat (a split-and-merge proposal
@@ -50,7 +51,7 @@ impl<'a> PhaseSpec<'a> {
             beta,
             motifs: None,
             accuracy: Accuracy::Search,
-            finish_exact: false,
+            finish: None,
             stage: "phase 1",
             incumbent: None,
             keep_first: false,
@@ -64,7 +65,7 @@ impl<'a> PhaseSpec<'a> {
             beta,
             motifs: Some(motifs),
             accuracy: Accuracy::Search,
-            finish_exact: false,
+            finish: None,
             stage: "phase 2",
             incumbent: None,
             keep_first: false,
@@ -97,10 +98,18 @@ impl<'a> PhaseSpec<'a> {
             ..self
         }
     }
+    /// The same phase at `loose` accuracy until it converges, then at its own.
+    pub(crate) fn loose_until_converged(self, loose: Accuracy) -> Self {
+        Self {
+            accuracy: loose,
+            finish: Some(self.accuracy),
+            ..self
+        }
+    }
     /// The same phase, ending with exact M-steps (the last phase of a fit).
     pub(crate) fn exact_at_the_end(self) -> Self {
         Self {
-            finish_exact: true,
+            finish: Some(Accuracy::Exact),
             ..self
         }
     }
@@ -188,9 +197,11 @@ pub(crate) fn run(
         let span = tracing::info_span!("em", phase = spec.phase, iter);
         let _g = span.enter();
         let t0 = Instant::now();
-        if spec.finish_exact && iter + 1 == spec.max_iters {
-            // The last iteration the cap allows gives the fit its exact models.
-            accuracy = Accuracy::Exact;
+        if let Some(finish) = spec.finish
+            && iter + 1 == spec.max_iters
+        {
+            // The last iteration the cap allows gives the phase its final models.
+            accuracy = finish;
         }
         // Convergence compares assignments before re-seeding (docs/method.md section 6.3): a
         // state that empties in every iteration must not keep the loop going.
@@ -261,9 +272,12 @@ pub(crate) fn run(
         assignment = new;
         // These fits produced `assignment`: they are the result, and the next warm start.
         prev = Some(fits);
-        if converged && spec.finish_exact && accuracy != Accuracy::Exact {
-            // A fixed point of the loose M-steps: confirm it with exact ones.
-            accuracy = Accuracy::Exact;
+        if let Some(finish) = spec.finish
+            && converged
+            && accuracy != finish
+        {
+            // A fixed point of the loose M-steps: confirm it with tighter ones.
+            accuracy = finish;
             converged = false;
             continue;
         }

@@ -521,7 +521,7 @@ pub(crate) fn refine(
                 let mut log: Vec<IterationDiagnostics> = Vec::new();
                 let out = phase::run(
                     engine,
-                    spec.against(target),
+                    spec.against(target).loose_until_converged(Accuracy::Rough),
                     out.into_start(),
                     &mut buf,
                     &mut log,
