@@ -94,8 +94,10 @@ pub(crate) struct Engine<'a> {
     /// Whether timestep `t` is scored given the `w - 1` before it (the window that ends at
     /// `t` is `t`'s), instead of by the window that starts at `t`.
     pub(crate) conditional: bool,
-    /// Identifies the series `x` and `ranges` (shared by the engines that differ only in
-    /// their number of states), so that a fit is reused only on the data it was made from.
+    /// Identifies the series `x` and `ranges` with these model settings (shared by the
+    /// engines that differ only in their number of states, [`Engine::with_states`]), so that
+    /// a fit is reused only on the data and model it was made from. Settings changed after
+    /// fits exist would need a new id: nothing does that.
     pub(crate) data: u64,
 }
 
@@ -486,11 +488,20 @@ impl<'a> Engine<'a> {
                     admm_iterations: sol.diagnostics.iterations,
                     admm_converged: sol.diagnostics.converged,
                     theta_fallback: sol.diagnostics.used_theta_fallback,
-                    basis: st.windows.clone().map(|windows| Basis {
-                        data: self.data,
-                        windows,
-                        accuracy,
-                    }),
+                    // Only a converged solve is the fixed point another M-step on the same
+                    // windows would return; an unconverged one (an iteration cap) or a Theta
+                    // fallback is solved again.
+                    basis: st
+                        .windows
+                        .clone()
+                        .filter(|_| {
+                            sol.diagnostics.converged && !sol.diagnostics.used_theta_fallback
+                        })
+                        .map(|windows| Basis {
+                            data: self.data,
+                            windows,
+                            accuracy,
+                        }),
                 }))
             })
             .collect();
@@ -653,6 +664,25 @@ pub(crate) mod tests {
             e.with_states(2)
                 .prepare(&mut a.clone(), &mut rng, &prev, Accuracy::Search);
         assert_eq!(same, vec![true, true]);
+    }
+
+    #[test]
+    fn an_unconverged_solve_is_solved_again() {
+        // Window 40 (120 dimensions), state 1 with 60 windows: its rough cold solve stops at
+        // ROUGH_MAX_ITERS unconverged, and is not a fixed point to keep.
+        let (x, _) = two_states();
+        let e = engine(&x, 40);
+        let a: Vec<usize> = (0..600).map(|t| usize::from(t < 60)).collect();
+        let fits = e.m_step(&e.stats(&a), &[], Accuracy::Rough).unwrap();
+        assert!(
+            !fits[1].admm_converged,
+            "the case needs an unconverged solve"
+        );
+        assert!(fits[1].basis.is_none());
+        let prev: Vec<Option<StateFit>> = fits.into_iter().map(Some).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let (_, same, _) = e.prepare(&mut a.clone(), &mut rng, &prev, Accuracy::Rough);
+        assert!(!same[1]);
     }
 
     #[test]

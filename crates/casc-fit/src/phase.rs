@@ -98,11 +98,12 @@ impl<'a> PhaseSpec<'a> {
             ..self
         }
     }
-    /// The same phase at `loose` accuracy until it converges, then at its own.
+    /// The same phase at `loose` accuracy until it converges, then at its own (or at the
+    /// one it already finishes at).
     pub(crate) fn loose_until_converged(self, loose: Accuracy) -> Self {
         Self {
             accuracy: loose,
-            finish: Some(self.accuracy),
+            finish: self.finish.or(Some(self.accuracy)),
             ..self
         }
     }
@@ -190,6 +191,8 @@ pub(crate) fn run(
     let mut objective = f64::INFINITY;
     let mut accuracy = spec.accuracy;
     let mut first_fits = None;
+    // The accuracy of the previous iteration: objectives at two accuracies are not a rate.
+    let mut last_accuracy = None;
     for iter in 0..spec.max_iters {
         if watch.cancelled() {
             return Err(FitError::Cancelled);
@@ -215,7 +218,9 @@ pub(crate) fn run(
         let (stats, same, reseeded) =
             engine.prepare(&mut assignment, &mut rng, &prev_opt, accuracy);
         let fits = engine.m_step_keeping(&stats, &prev_opt, &same, accuracy)?;
-        if spec.keep_first && iter == 0 {
+        // Kept only when another phase from the same start would keep every one of them
+        // (no state re-seeded, every solve converged), so that it is that phase, bit for bit.
+        if spec.keep_first && iter == 0 && reseeded == 0 && fits.iter().all(|f| f.basis.is_some()) {
             first_fits = Some(fits.clone());
         }
         let scorers = engine.scorers(&fits)?;
@@ -236,7 +241,12 @@ pub(crate) fn run(
             None => plain,
         };
         let changed = new.iter().zip(&input).filter(|(a, b)| a != b).count();
-        let before = objective;
+        let before = if last_accuracy == Some(accuracy) {
+            objective
+        } else {
+            f64::INFINITY
+        };
+        last_accuracy = Some(accuracy);
         objective = assign::objective(costs, k, &new, &engine.ranges, spec.beta);
         let it = IterationDiagnostics {
             phase: spec.phase,
@@ -309,6 +319,7 @@ pub(crate) fn run(
 }
 
 #[cfg(test)]
+#[allow(clippy::single_range_in_vec_init)]
 mod tests {
     use rand::SeedableRng;
 
@@ -361,6 +372,68 @@ mod tests {
         assert_eq!(kept.assignment, plain.assignment);
         assert_eq!(kept.objective.to_bits(), plain.objective.to_bits());
         assert_ne!(first.assignment, a, "the phase moved");
+
+        // A start with an empty state is re-seeded: its first fits include a re-seeded
+        // state's, which another phase would not keep, so none are kept.
+        let empty = vec![0; a.len()];
+        let from = |fits| Start {
+            assignment: empty.clone(),
+            fits,
+            rng: ChaCha8Rng::seed_from_u64(3),
+        };
+        let (first, log) = run(spec.keeping_first(), from(None));
+        assert_eq!(log[0].empty_states_reseeded, 1);
+        assert!(first.first_fits.is_none());
+    }
+
+    #[test]
+    fn the_costs_after_every_iteration_are_those_of_its_fits() {
+        // Three states; the third (five times the variance) starts right and keeps its
+        // windows, so its fit and its column of costs are kept while the other two move.
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut x = Vec::new();
+        let mut a = Vec::new();
+        for t in 0..900 {
+            let s = (t / 100) % 3;
+            let common: f64 = rand::RngExt::random_range(&mut rng, -1.0..1.0);
+            for _ in 0..3 {
+                let e: f64 = rand::RngExt::random_range(&mut rng, -1.0..1.0);
+                x.push(match s {
+                    0 => e,
+                    1 => 0.4 * e + common,
+                    _ => 5.0 * e,
+                });
+            }
+            // States 0 and 1 swapped in every third 40-step block.
+            a.push(if s < 2 && (t / 40) % 3 == 0 { 1 - s } else { s });
+        }
+        let params = crate::FitParams::new(3).check().unwrap();
+        let e = Engine::new(&x, 3, 2, 3, vec![0..900], params.glasso());
+        let mut kept_some = false;
+        for cap in 1..=4 {
+            let start = Start {
+                assignment: a.clone(),
+                fits: None,
+                rng: ChaCha8Rng::seed_from_u64(1),
+            };
+            let mut costs = vec![0.0; 900 * 3];
+            let mut log = Vec::new();
+            let spec = PhaseSpec::ticc(cap, 10.0);
+            let out = run(
+                &e,
+                spec,
+                start,
+                &mut costs,
+                &mut log,
+                Watch::new(&NoObserver),
+            )
+            .unwrap();
+            let mut fresh = vec![0.0; 900 * 3];
+            e.costs(&e.scorers(&out.fits).unwrap(), &mut fresh);
+            assert_eq!(costs, fresh, "cap {cap}");
+            kept_some |= log.iter().skip(1).any(|it| it.admm_iterations.contains(&0));
+        }
+        assert!(kept_some, "some later iteration kept a fit");
     }
 
     #[test]
