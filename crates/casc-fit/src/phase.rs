@@ -327,6 +327,27 @@ mod tests {
     use crate::engine::tests::{engine, two_states};
     use crate::observer::NoObserver;
 
+    /// Runs a phase on `e` from `start`, unobserved; returns its outcome, its log and its
+    /// costs buffer after the last iteration.
+    fn quiet_run(
+        e: &Engine<'_>,
+        spec: PhaseSpec<'_>,
+        start: Start,
+    ) -> (PhaseOutcome, Vec<IterationDiagnostics>, Vec<f64>) {
+        let mut costs = vec![0.0; e.full.len() * e.k];
+        let mut log = Vec::new();
+        let out = run(
+            e,
+            spec,
+            start,
+            &mut costs,
+            &mut log,
+            Watch::new(&NoObserver),
+        )
+        .unwrap();
+        (out, log, costs)
+    }
+
     #[test]
     fn a_phase_started_from_an_earlier_phase_s_first_fits_is_the_cold_phase() {
         // The second screening of the fit starts each candidate from the first fits of the
@@ -344,18 +365,8 @@ mod tests {
             fits,
             rng: ChaCha8Rng::seed_from_u64(3),
         };
-        let run = |spec: PhaseSpec<'_>, start| {
-            let mut costs = vec![0.0; x.len() / 3 * 2];
-            let mut log = Vec::new();
-            let out = run(
-                &e,
-                spec,
-                start,
-                &mut costs,
-                &mut log,
-                Watch::new(&NoObserver),
-            )
-            .unwrap();
+        let run = |spec, start| {
+            let (out, log, _) = quiet_run(&e, spec, start);
             (out, log)
         };
         let spec = PhaseSpec::ticc(3, 25.0).at(Accuracy::Rough);
@@ -416,18 +427,7 @@ mod tests {
                 fits: None,
                 rng: ChaCha8Rng::seed_from_u64(1),
             };
-            let mut costs = vec![0.0; 900 * 3];
-            let mut log = Vec::new();
-            let spec = PhaseSpec::ticc(cap, 10.0);
-            let out = run(
-                &e,
-                spec,
-                start,
-                &mut costs,
-                &mut log,
-                Watch::new(&NoObserver),
-            )
-            .unwrap();
+            let (out, log, costs) = quiet_run(&e, PhaseSpec::ticc(cap, 10.0), start);
             let mut fresh = vec![0.0; 900 * 3];
             e.costs(&e.scorers(&out.fits).unwrap(), &mut fresh);
             assert_eq!(costs, fresh, "cap {cap}");

@@ -294,7 +294,7 @@ fn run(data: &Series, params: &ValidFitParams, watch: Watch<'_>) -> Result<Run, 
         .labelled("screening");
     // With an estimated beta the candidates are screened again at the final beta: their first
     // M-step, of the same assignments, is kept from this screening.
-    let again_spec = match params.beta() {
+    let first_spec = match params.beta() {
         Beta::Fixed(_) => screen_spec,
         Beta::Estimated { .. } => screen_spec.keeping_first(),
     };
@@ -302,7 +302,7 @@ fn run(data: &Series, params: &ValidFitParams, watch: Watch<'_>) -> Result<Run, 
         coarse,
         candidates.clone(),
         Vec::new(),
-        again_spec,
+        first_spec,
         rng.clone(),
         &mut init,
         watch,
@@ -564,7 +564,7 @@ fn beta_cycle(used: &[f64], next: f64) -> Option<f64> {
 fn screen(
     coarse: &Engine<'_>,
     candidates: Vec<(String, Vec<usize>)>,
-    starts: Vec<Option<Vec<StateFit>>>,
+    mut starts: Vec<Option<Vec<StateFit>>>,
     spec: PhaseSpec<'_>,
     rng: ChaCha8Rng,
     init: &mut InitDiagnostics,
@@ -582,7 +582,6 @@ fn screen(
     });
     let spec = spec.capped(SCREEN_ITERS.min(spec.max_iters));
     let len = coarse.full.len() * coarse.k;
-    let mut starts = starts;
     starts.resize(candidates.len(), None);
     let screened: Vec<Result<(PhaseOutcome, Vec<IterationDiagnostics>), FitError>> = candidates
         .par_iter()

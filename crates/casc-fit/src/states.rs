@@ -584,6 +584,19 @@ mod tests {
         (x, a)
     }
 
+    /// A converged outcome of assignment `a` with `fits`, for scoring it.
+    fn outcome_of(assignment: Vec<usize>, fits: Vec<StateFit>) -> PhaseOutcome {
+        PhaseOutcome {
+            assignment,
+            fits,
+            motifs: Vec::new(),
+            converged: true,
+            objective: 0.0,
+            rng: ChaCha8Rng::seed_from_u64(0),
+            first_fits: None,
+        }
+    }
+
     /// The held-out score and the in-sample summed costs of assignment `a` with `k` states.
     fn score(x: &[f64], a: &[usize], k: usize) -> (f64, f64) {
         let params = FitParams::new(k).check().unwrap();
@@ -591,15 +604,7 @@ mod tests {
         let fits = engine
             .m_step(&engine.stats(a), &[], Accuracy::Exact)
             .unwrap();
-        let outcome = PhaseOutcome {
-            assignment: a.to_vec(),
-            fits,
-            motifs: Vec::new(),
-            converged: true,
-            objective: 0.0,
-            rng: ChaCha8Rng::seed_from_u64(0),
-            first_fits: None,
-        };
+        let outcome = outcome_of(a.to_vec(), fits);
         let mut costs = vec![0.0; a.len() * k];
         let emission = evidence(&engine, &outcome, &mut costs).unwrap().emission;
         let held: f64 = held_out(&engine, &outcome, &mut costs, 1.0)
@@ -640,15 +645,7 @@ mod tests {
         let fits = engine
             .m_step(&engine.stats(&a), &[], Accuracy::Exact)
             .unwrap();
-        let outcome = PhaseOutcome {
-            assignment: a,
-            fits,
-            motifs: Vec::new(),
-            converged: true,
-            objective: 0.0,
-            rng: ChaCha8Rng::seed_from_u64(0),
-            first_fits: None,
-        };
+        let outcome = outcome_of(a, fits);
         let mut costs = vec![0.0; x.len() * 2];
         held_out(&engine, &outcome, &mut costs, 1.5).unwrap()
     }
