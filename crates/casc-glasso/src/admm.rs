@@ -21,7 +21,8 @@ use faer::linalg::matmul::triangular::{BlockStructure, matmul};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
 use crate::anderson::Anderson;
-use crate::{BlockShape, GlassoError, ValidGlassoParams};
+use crate::solution::PD_MARGIN;
+use crate::{BlockShape, Diagnostics, GlassoError, Solution, ValidGlassoParams, WarmStart};
 
 /// Residual balancing: change rho when one residual exceeds the other by this factor.
 const BALANCE_MU: f64 = 10.0;
@@ -33,162 +34,21 @@ const BALANCE_ITERS: usize = 200;
 /// Anderson acceleration stops after this many iterations, leaving plain ADMM (whose
 /// convergence is guaranteed) for the rare very ill-conditioned problems it cannot help.
 const ANDERSON_ITERS: usize = 1000;
-/// The returned precision's Cholesky pivots must be at least this fraction of its largest
-/// diagonal entry: a matrix that passes one Cholesky only by rounding may fail another (the
-/// scorer's, in another variable order), so "positive definite" keeps a margin.
-const PD_MARGIN: f64 = 1e-12;
 /// When neither `Z` nor `Theta` is safely positive definite, `Theta`'s eigenvalues are raised
 /// to this fraction of the largest (a condition number of at most `1e10`).
 const EIGEN_FLOOR: f64 = 1e-10;
 
-/// The state a later solve can start from: the previous `Z`, the scaled dual `U`, the `rho`
-/// that `U` is scaled by, and the covariance they were fitted to.
-#[derive(Clone, Debug)]
-pub struct WarmStart {
-    shape: BlockShape,
-    z: Mat<f64>,
-    u: Mat<f64>,
-    s: Mat<f64>,
-    rho: f64,
-}
-
-impl WarmStart {
-    /// The block shape of the solve that produced this state.
-    pub fn shape(&self) -> BlockShape {
-        self.shape
-    }
-    /// The last `Z` iterate (exactly block Toeplitz and symmetric).
-    pub fn z(&self) -> MatRef<'_, f64> {
-        self.z.as_ref()
-    }
-    /// The last scaled dual iterate `U` (the unscaled dual is `rho * U`).
-    pub fn u(&self) -> MatRef<'_, f64> {
-        self.u.as_ref()
-    }
-    /// The penalty `rho` in force at the end of the solve.
-    pub fn rho(&self) -> f64 {
-        self.rho
-    }
-    /// The (symmetrised) covariance `S` of the solve that produced this state.
-    pub fn covariance(&self) -> MatRef<'_, f64> {
-        self.s.as_ref()
-    }
-}
-
-/// How a solve went.
-#[derive(Clone, Debug)]
-pub struct Diagnostics {
-    /// ADMM iterations run.
-    pub iterations: usize,
-    /// Final primal residual `||Theta - Z||_F`.
-    pub primal_residual: f64,
-    /// Final dual residual `rho * ||Z - Z_prev||_F`.
-    pub dual_residual: f64,
-    /// Whether the stopping rule was met within `max_iters`.
-    pub converged: bool,
-    /// True when `Z` was not positive definite and `Theta` was returned instead.
-    pub used_theta_fallback: bool,
-    /// Eigenvalues of `Theta` raised to `1e-10` times the largest because `Theta`, positive
-    /// definite in exact arithmetic, did not survive rounding (0 almost always; only with
-    /// `used_theta_fallback`).
-    pub floored_eigenvalues: usize,
-}
-
-/// The estimate of one solve, the state to warm-start the next one from, and diagnostics.
-#[derive(Clone, Debug)]
-pub struct Solution {
-    /// The sparse block-Toeplitz precision matrix (`Z`, or `Theta` on fallback).
-    pub precision: Mat<f64>,
-    /// State for warm-starting a later solve on a similar covariance.
-    pub warm: WarmStart,
-    /// Iterations, residuals, convergence and fallback.
-    pub diagnostics: Diagnostics,
-}
-
-/// Solves `min -log det(Theta) + tr(S Theta) + lambda * sum |Theta_ij|` over symmetric
-/// positive definite block-Toeplitz `Theta` of the given `shape` by ADMM.
-///
-/// `s` is the empirical covariance (`n*w x n*w`; its symmetric part is used). `warm`
-/// resumes from a previous solve's `(Z, U, rho)`. `par` is passed to faer's kernels; use
-/// `Par::Seq` when calling from inside a rayon loop. Not converging within `max_iters`
-/// is not an error: see [`Diagnostics::converged`].
-///
-/// # Errors
-/// [`GlassoError::ShapeMismatch`] when `s` or the warm start does not fit `shape`,
-/// [`GlassoError::NonFinite`] when `s` has a NaN or infinity,
-/// [`GlassoError::EigenDecomposition`] or [`GlassoError::Diverged`] on numerical failure.
-pub fn solve(
+/// Runs ADMM on a checked, non-empty problem.
+pub(crate) fn solve(
     s: MatRef<'_, f64>,
     shape: BlockShape,
     params: &ValidGlassoParams,
     warm: Option<&WarmStart>,
     par: Par,
 ) -> Result<Solution, GlassoError> {
-    let dim = shape.dim();
-    check_square(s, dim, "covariance")?;
-    check_finite(s, "covariance")?;
-    if let Some(ws) = warm
-        && ws.shape != shape
-    {
-        return Err(GlassoError::ShapeMismatch {
-            what: "warm start",
-            rows: ws.z.nrows(),
-            cols: ws.z.ncols(),
-            expected: dim,
-        });
-    }
-
-    if dim == 0 {
-        let empty = Mat::zeros(0, 0);
-        return Ok(Solution {
-            precision: empty.clone(),
-            warm: WarmStart {
-                shape,
-                z: empty.clone(),
-                u: empty.clone(),
-                s: empty,
-                rho: params.rho(),
-            },
-            diagnostics: Diagnostics {
-                iterations: 0,
-                primal_residual: 0.0,
-                dual_residual: 0.0,
-                converged: true,
-                used_theta_fallback: false,
-                floored_eigenvalues: 0,
-            },
-        });
-    }
     let mut admm = Admm::new(s, shape, params, warm, par);
     admm.run()?;
     admm.into_solution()
-}
-
-fn check_square(m: MatRef<'_, f64>, dim: usize, what: &'static str) -> Result<(), GlassoError> {
-    if m.nrows() != dim || m.ncols() != dim {
-        return Err(GlassoError::ShapeMismatch {
-            what,
-            rows: m.nrows(),
-            cols: m.ncols(),
-            expected: dim,
-        });
-    }
-    Ok(())
-}
-
-pub(crate) fn check_finite(m: MatRef<'_, f64>, what: &'static str) -> Result<(), GlassoError> {
-    for j in 0..m.ncols() {
-        for i in 0..m.nrows() {
-            if !m[(i, j)].is_finite() {
-                return Err(GlassoError::NonFinite {
-                    what,
-                    row: i,
-                    col: j,
-                });
-            }
-        }
-    }
-    Ok(())
 }
 
 /// `(d + sqrt(d^2 + 4 rho)) / (2 rho)`, written without cancellation for negative `d`.

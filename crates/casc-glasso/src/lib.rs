@@ -14,16 +14,20 @@ mod anderson;
 mod covariance;
 mod error;
 mod logdet;
+mod newton;
 mod params;
 mod shape;
+mod solution;
+mod solve;
 
-pub use admm::{Diagnostics, Solution, WarmStart, solve};
 pub use covariance::mean_and_covariance;
 pub use error::GlassoError;
 pub use faer::Par;
 pub use logdet::log_det_spd;
-pub use params::{GlassoParams, ValidGlassoParams};
+pub use params::{GlassoParams, Solver, ValidGlassoParams};
 pub use shape::{BlockShape, is_block_toeplitz};
+pub use solution::{Diagnostics, Solution, WarmStart};
+pub use solve::solve;
 
 /// The README's example, compiled and run as a doctest.
 #[doc = include_str!("../README.md")]

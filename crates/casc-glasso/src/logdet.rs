@@ -7,7 +7,7 @@ use faer::linalg::cholesky::llt::factor::{
 use faer::{Mat, MatRef, Par};
 
 use crate::GlassoError;
-use crate::admm::check_finite;
+use crate::solve::check_finite;
 
 /// `ln det(m)` of a symmetric positive definite matrix, as `sum 2 ln L_ii` of its
 /// Cholesky factor (only the lower triangle of `m` is read).

@@ -5,6 +5,20 @@ use crate::GlassoError;
 /// Default memory of the Anderson acceleration.
 const ANDERSON_DEFAULT: usize = 5;
 
+/// Which method solves the problem. Both reach the same unique optimum; they differ in the
+/// path and the cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Solver {
+    /// A proximal Newton method on the `w` free numbers when there is one channel
+    /// (`n = 1`: each iteration costs a Cholesky factorisation and an FFT of a `w x w`
+    /// problem, and few are needed), ADMM otherwise. The default.
+    #[default]
+    Auto,
+    /// ADMM whatever the shape (the reference's method; the ADMM settings below apply only
+    /// to it).
+    Admm,
+}
+
 /// Builder for the ADMM parameters; only its checked form [`ValidGlassoParams`] can run.
 #[derive(Clone, Debug)]
 pub struct GlassoParams {
@@ -18,6 +32,7 @@ pub struct GlassoParams {
     over_relaxation: f64,
     penalize_diagonal: bool,
     anderson_memory: usize,
+    solver: Solver,
 }
 
 impl GlassoParams {
@@ -35,7 +50,14 @@ impl GlassoParams {
             over_relaxation: 1.6,
             penalize_diagonal: true,
             anderson_memory: ANDERSON_DEFAULT,
+            solver: Solver::Auto,
         }
+    }
+
+    /// The method ([`Solver`]). Default [`Solver::Auto`].
+    pub fn solver(mut self, solver: Solver) -> Self {
+        self.solver = solver;
+        self
     }
 
     /// ADMM penalty `rho` of a cold start when `spectral_rho(false)` (and of every solve,
@@ -149,6 +171,7 @@ impl GlassoParams {
             over_relaxation: self.over_relaxation,
             penalize_diagonal: self.penalize_diagonal,
             anderson_memory: self.anderson_memory,
+            solver: self.solver,
         })
     }
 }
@@ -166,6 +189,7 @@ pub struct ValidGlassoParams {
     over_relaxation: f64,
     penalize_diagonal: bool,
     anderson_memory: usize,
+    solver: Solver,
 }
 
 impl ValidGlassoParams {
@@ -204,6 +228,10 @@ impl ValidGlassoParams {
     /// Memory of the Anderson acceleration (0 = off).
     pub fn anderson_memory(&self) -> usize {
         self.anderson_memory
+    }
+    /// The method.
+    pub fn solver(&self) -> Solver {
+        self.solver
     }
     /// Whether lambda applies to diagonal entries.
     pub fn penalize_diagonal(&self) -> bool {
