@@ -1,8 +1,9 @@
 //! casc-glasso: the M-step of CASC/TICC, fitting one state's Gaussian model.
 //!
 //! It computes the empirical mean and covariance of stacked windows
-//! ([`mean_and_covariance`]) and solves the block-Toeplitz graphical lasso by ADMM
-//! ([`solve`], docs/method.md section 3), with warm starts between EM iterations, plus the
+//! ([`mean_and_covariance`]) and solves the block-Toeplitz graphical lasso ([`solve`],
+//! docs/method.md section 3): by ADMM, or with one channel by a proximal Newton method on the
+//! `w` free numbers ([`Solver`], section 3.1), with warm starts between EM iterations, plus the
 //! log-determinant of a positive definite matrix ([`log_det_spd`]) and a block-Toeplitz
 //! structure test ([`is_block_toeplitz`]).
 //!
