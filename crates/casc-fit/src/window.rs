@@ -17,8 +17,9 @@
 //! averaged over blocks of `s = round(L / MAX_LAGS)` rows and the window is `MAX_LAGS` pooled
 //! rows, so that the state's dimension stays `n * MAX_LAGS` whatever the period (a window of
 //! 150 observations would cost an eigendecomposition of a 150 x 150 matrix per ADMM
-//! iteration, and its covariance is close to singular). Labels of the pooled series are
-//! given back to every row of their block.
+//! iteration, and its covariance is close to singular; with one sensor the Newton solver makes
+//! long windows cheap, but 16 or 32 lags fitted TSSB worse than 8: docs/method.md section
+//! 2.1). Labels of the pooled series are given back to every row of their block.
 //!
 //! A series with no autocorrelation (independent samples) gets a window of 1 and no pooling:
 //! the CASC paper's setting.
