@@ -18,7 +18,8 @@
 //! `w`-variable lasso: coordinate descent to find the signs, Newton steps on the face of the
 //! signs to converge), then a backtracking line search along the step with the Armijo
 //! condition on `f`. Every trial point is factorised, so the iterates stay positive definite,
-//! and the model's minimiser has exact zeros, so the answer is exactly sparse.
+//! and the model's minimiser has exact zeros, which a full step keeps (a damped step scales
+//! the numbers that leave the support; they are zero again once the steps are full).
 
 use std::sync::Arc;
 
@@ -40,8 +41,8 @@ const ARMIJO: f64 = 1e-4;
 /// Halvings of the step before the line search gives up (the point is then optimal to
 /// rounding, or the iteration reports that it did not converge).
 const MAX_HALVINGS: usize = 40;
-/// The objective's relative rounding allowance in the line search (a few ulps of a sum of
-/// `w` terms).
+/// The line search's rounding allowance, relative to the sum of the objective's terms'
+/// magnitudes (a few ulps of a sum of `w` terms).
 const ROUNDING: f64 = 64.0 * f64::EPSILON;
 /// The quadratic model is solved until its least-norm subgradient is this fraction of the
 /// problem's (a superlinear rate without solving the model exactly far from the optimum).
@@ -50,6 +51,8 @@ const SUBPROBLEM_RATIO: f64 = 1e-3;
 const SWEEPS_PER_ROUND: usize = 3;
 /// Rounds of sweeps and face steps of the model at most.
 const MAX_ROUNDS: usize = 100;
+/// Face steps of one model solve at most, per number (plus the rounds' own bound).
+const FACE_STEPS_PER_NUMBER: usize = 4;
 
 /// Solves the one-channel problem of [`crate::solve`] (`shape.n == 1`, `s` checked square
 /// and finite by the caller).
@@ -166,15 +169,16 @@ impl<'p> Newton<'p> {
         }
     }
 
-    /// The objective at `theta` whose Cholesky factor's log-determinant is `log_det`.
-    fn objective(&self, theta: &[f64], log_det: f64) -> f64 {
-        let terms: f64 = theta
-            .iter()
-            .zip(&self.c)
-            .zip(&self.pen)
-            .map(|((t, c), p)| t * c + p * t.abs())
-            .sum();
-        terms - log_det
+    /// The objective at `theta` whose Cholesky factor's log-determinant is `log_det`, and the
+    /// sum of its terms' magnitudes (the scale of its rounding).
+    fn objective(&self, theta: &[f64], log_det: f64) -> (f64, f64) {
+        let (mut terms, mut magnitude) = (0.0, log_det.abs());
+        for ((t, c), p) in theta.iter().zip(&self.c).zip(&self.pen) {
+            let v = t * c + p * t.abs();
+            terms += v;
+            magnitude += v.abs();
+        }
+        (terms - log_det, magnitude)
     }
 
     /// Factorises `Toeplitz(theta)` into `self.trial`; its log-determinant when it is
@@ -245,35 +249,30 @@ impl<'p> Newton<'p> {
             .ok_or(GlassoError::Diverged { iteration: 0 })?;
         std::mem::swap(&mut self.chol, &mut self.trial);
         self.theta = theta;
-        let mut f = self.objective(&self.theta, log_det);
-        // Whether `sigma` is the inverse of the current `theta`.
-        let mut inverted = false;
+        let (mut f, mut magnitude) = self.objective(&self.theta, log_det);
         let mut grad = vec![0.0; w];
         let mut next = vec![0.0; w];
         let mut target = vec![0.0; w];
-        for iteration in 1..=self.params.max_iters() {
-            self.diagnostics.iterations = iteration;
+        let mut steps = 0;
+        loop {
+            // The stopping rule, at the current iterate, in the ADMM's units: a full-matrix
+            // Frobenius norm of the (entrywise mean) least-norm subgradient against the norm
+            // of `Sigma - S` (the ADMM's unscaled dual at a fixed point), and, as the ADMM
+            // asks both of its residuals to be small, the Newton step this iterate would take
+            // against the norm of `Theta`.
             self.invert();
-            inverted = true;
             let sigma_sums = diagonal_sums(&self.sigma, w);
             for k in 0..w {
                 grad[k] = self.c[k] - sigma_sums[k];
             }
-            // The stopping rule in the ADMM's units: a full-matrix Frobenius norm of the
-            // (entrywise mean) least-norm subgradient against the norm of `Sigma - S`, the
-            // ADMM's unscaled dual at a fixed point.
             let residual = self.weighted_norm(|k| {
                 min_norm_subgradient(self.theta[k], grad[k], self.pen[k]) / self.mult[k]
             });
             let dual_norm = frobenius_diff(&self.sigma, &self.s);
             self.diagnostics.dual_residual = residual;
-            // As the ADMM asks both residuals to be small, so does this: the subgradient, and
-            // the change of the iterate in the last step (none before the first).
+            let dual_met = residual <= eps_abs + eps_rel * dual_norm;
             let primal_tol = eps_abs + eps_rel * self.weighted_norm(|k| self.theta[k]);
-            if residual <= eps_abs + eps_rel * dual_norm
-                && self.diagnostics.primal_residual <= primal_tol
-            {
-                self.diagnostics.converged = true;
+            if steps == self.params.max_iters() && !dual_met {
                 break;
             }
             // The proximal Newton direction: the minimiser of the quadratic model of the
@@ -296,11 +295,24 @@ impl<'p> Newton<'p> {
                 let d = target[k] - self.theta[k];
                 decrease += grad[k] * d + self.pen[k] * (target[k].abs() - self.theta[k].abs());
             }
-            if decrease.is_nan() || decrease >= 0.0 {
-                // The model finds no decrease: optimal to the rounding of the gradient.
-                self.diagnostics.converged = residual <= 1e3 * (eps_abs + eps_rel * dual_norm);
+            // A model that finds no decrease proposes no step.
+            let descent = decrease < 0.0;
+            let proposed = if descent {
+                self.weighted_norm(|k| target[k] - self.theta[k])
+            } else {
+                0.0
+            };
+            if dual_met && proposed <= primal_tol {
+                self.diagnostics.primal_residual = proposed;
+                self.diagnostics.converged = true;
                 break;
             }
+            if !descent || steps == self.params.max_iters() {
+                // No descent with the subgradient above its tolerance: the gradient is at its
+                // rounding. Not converged.
+                break;
+            }
+            steps += 1;
             let mut alpha = 1.0;
             let mut accepted = None;
             for _ in 0..MAX_HALVINGS {
@@ -308,40 +320,31 @@ impl<'p> Newton<'p> {
                     next[k] = self.theta[k] + alpha * (target[k] - self.theta[k]);
                 }
                 if let Some(log_det) = self.factor_into_trial(&next) {
-                    let f_next = self.objective(&next, log_det);
-                    // Near the optimum the decrease falls below the objective's rounding;
-                    // a step that does not raise it beyond that rounding is taken.
-                    if f_next <= f + ARMIJO * alpha * decrease + ROUNDING * f.abs().max(1.0) {
-                        accepted = Some(f_next);
+                    let (f_next, m_next) = self.objective(&next, log_det);
+                    // Near the optimum the decrease falls below the rounding of the
+                    // objective's terms: a step that raises it by no more than that is taken.
+                    let rounding = ROUNDING * magnitude.max(m_next);
+                    if f_next <= f + ARMIJO * alpha * decrease + rounding {
+                        accepted = Some((f_next, m_next));
                         break;
                     }
                 }
                 alpha *= 0.5;
             }
-            let Some(f_next) = accepted else {
-                self.diagnostics.converged = residual <= 1e3 * (eps_abs + eps_rel * dual_norm);
+            let Some((f_next, m_next)) = accepted else {
+                // No step lowers the objective: as above, not converged.
                 break;
             };
             let step_norm = self.weighted_norm(|k| next[k] - self.theta[k]);
             std::mem::swap(&mut self.chol, &mut self.trial);
             std::mem::swap(&mut self.theta, &mut next);
-            inverted = false;
-            f = f_next;
+            (f, magnitude) = (f_next, m_next);
             self.diagnostics.primal_residual = step_norm;
             if !f.is_finite() {
-                return Err(GlassoError::Diverged { iteration });
-            }
-            // A full Newton step this small leaves an error of the order of its square.
-            if alpha == 1.0
-                && step_norm <= eps_abs + eps_rel * self.weighted_norm(|k| self.theta[k])
-            {
-                self.diagnostics.converged = true;
-                break;
+                return Err(GlassoError::Diverged { iteration: steps });
             }
         }
-        if !inverted {
-            self.invert();
-        }
+        self.diagnostics.iterations = steps.max(1);
         tracing::trace!(
             iterations = self.diagnostics.iterations,
             converged = self.diagnostics.converged,
@@ -432,7 +435,7 @@ fn min_norm_subgradient(t: f64, g: f64, pen: f64) -> f64 {
 /// Minimises the proximal Newton model `q(x) = g.(x - theta) + (x - theta)' H (x - theta) / 2
 /// + sum_k pen_k |x_k|` over `x` (a lasso with the dense positive definite `H`), from `x`
 /// (`theta` on entry), until its least-norm subgradient has full-matrix norm at most `tol`
-/// (or [`MAX_ROUNDS`]). Each round runs [`SWEEPS_PER_ROUND`] sweeps of coordinate descent,
+/// (or [`MAX_ROUNDS`] rounds, or [`FACE_STEPS_PER_NUMBER`] `* w` face steps). Each round runs [`SWEEPS_PER_ROUND`] sweeps of coordinate descent,
 /// which find the signs, then Newton steps on the face of the current signs, which converge
 /// on it where coordinate descent would crawl (`H` is as ill-conditioned as `Sigma` squared):
 /// each step goes to the face's minimiser or stops where the first number reaches zero, so
@@ -481,6 +484,9 @@ fn lasso_model(
     gradient(x, &mut r);
     let mut trial = vec![0.0; w];
     let mut trial_r = vec![0.0; w];
+    // Each face step factorises up to a w x w matrix; the signs usually settle in one or two
+    // rounds, and this bounds the worst case. An unfinished model still gives a descent step.
+    let mut face_steps = FACE_STEPS_PER_NUMBER * w;
     for _ in 0..MAX_ROUNDS {
         if residual(x, &r) <= tol {
             return;
@@ -506,6 +512,10 @@ fn lasso_model(
         }
         // Newton steps on the face, each ending at its minimiser or at a new zero.
         for _ in 0..=w {
+            if face_steps == 0 {
+                return;
+            }
+            face_steps -= 1;
             let face: Vec<usize> = (0..w).filter(|&k| x[k] != 0.0).collect();
             if face.is_empty() {
                 break;

@@ -19,7 +19,8 @@ pub enum Solver {
     Admm,
 }
 
-/// Builder for the ADMM parameters; only its checked form [`ValidGlassoParams`] can run.
+/// Builder for the solver parameters (the tolerances and the iteration cap govern both
+/// methods; the rest is ADMM's); only its checked form [`ValidGlassoParams`] can run.
 #[derive(Clone, Debug)]
 pub struct GlassoParams {
     lambda: f64,

@@ -47,10 +47,10 @@ impl WarmStart {
 /// How a solve went.
 #[derive(Clone, Debug)]
 pub struct Diagnostics {
-    /// Iterations run (of ADMM, or of the one-channel Newton method).
+    /// Iterations run: of ADMM, or Newton steps of the one-channel method (at least 1).
     pub iterations: usize,
-    /// Final primal residual: ADMM's `||Theta - Z||_F`; Newton's last change of the iterate
-    /// (Frobenius norm).
+    /// Final primal residual: ADMM's `||Theta - Z||_F`; Newton's step from the returned
+    /// iterate when converged, else its last step (Frobenius norms).
     pub primal_residual: f64,
     /// Final dual residual: ADMM's `rho * ||Z - Z_prev||_F`; Newton's least-norm subgradient
     /// (Frobenius norm of its entrywise mean over the tied entries).

@@ -1,6 +1,7 @@
-//! The one-channel solver (an orthant-wise Newton method on the `w` free numbers, chosen by
+//! The one-channel solver (a proximal Newton method on the `w` free numbers, chosen by
 //! `Solver::Auto` when `n = 1`) against ADMM on the same problems, the optimality conditions,
-//! warm starts and rank-deficient covariances.
+//! the stopping rule at the tolerances the fit uses, warm starts and rank-deficient
+//! covariances.
 
 mod common;
 
@@ -202,6 +203,110 @@ fn an_iteration_cap_is_reported_not_an_error() {
     // Still a valid estimate: positive definite, exactly Toeplitz.
     assert!(log_det_spd(sol.precision.as_ref(), Par::Seq).is_ok());
     assert!(is_block_toeplitz(sol.precision.as_ref(), shape, 0.0));
+}
+
+/// The least-norm subgradient of the problem at `theta` (a full-matrix Frobenius norm of its
+/// mean over each group of tied entries) and `||Theta^-1 - S||_F`, computed from the dense
+/// inverse, independently of the solver.
+fn subgradient_norm(s: &Mat<f64>, theta: &Mat<f64>, lambda: f64, diagonal: bool) -> (f64, f64) {
+    let w = s.nrows();
+    let g = s - spd_inverse(theta);
+    let mut total = 0.0;
+    for k in 0..w {
+        let mult = if k == 0 { w } else { 2 * (w - k) } as f64;
+        let mean = (k..w).map(|i| g[(i, i - k)]).sum::<f64>() / (w - k) as f64;
+        let pen = if k == 0 && !diagonal { 0.0 } else { lambda };
+        let t = theta[(k, 0)];
+        let nu = if t != 0.0 {
+            mean + pen * t.signum()
+        } else if mean.abs() > pen {
+            mean - pen * mean.signum()
+        } else {
+            0.0
+        };
+        total += mult * nu * nu;
+    }
+    let dual = (0..w)
+        .flat_map(|j| (0..w).map(move |i| (i, j)))
+        .map(|(i, j)| g[(i, j)] * g[(i, j)])
+        .sum::<f64>()
+        .sqrt();
+    (total.sqrt(), dual)
+}
+
+#[test]
+fn converged_means_the_stopping_rule_holds_at_the_fits_tolerances() {
+    // The fit solves at 1e-3 (ranking), 1e-4 (search) and 1e-6 (the fixed point); the engine
+    // keeps a converged fit as the fixed point, so `converged` must mean what it says.
+    for (seed, w, t, lambda) in [(1, 6, 60, 0.05), (2, 20, 300, 0.001), (3, 40, 500, 0.01)] {
+        let shape = BlockShape::new(1, w);
+        let s = random_covariance(seed, t, shape);
+        for eps in [1e-3, 1e-4, 1e-6] {
+            let p = GlassoParams::new(lambda).eps_abs(eps).eps_rel(eps).check().unwrap();
+            let sol = solve(s.as_ref(), shape, &p, None, Par::Seq).unwrap();
+            assert!(sol.diagnostics.converged, "w {w} eps {eps}: {:?}", sol.diagnostics);
+            let (nu, dual) = subgradient_norm(&s, &sol.precision, lambda, true);
+            let tol = (w as f64).sqrt() * eps + eps * dual;
+            assert!(nu <= tol * (1.0 + 1e-6), "w {w} eps {eps}: {nu:e} > {tol:e}");
+            let reported = sol.diagnostics.dual_residual;
+            assert!(
+                (reported - nu).abs() <= 1e-6 * tol,
+                "w {w} eps {eps}: reported {reported:e}, recomputed {nu:e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_unpenalised_diagonal_gives_the_admm_optimum() {
+    for (seed, w, t, lambda) in [(4, 5, 80, 0.1), (5, 16, 300, 0.02)] {
+        let shape = BlockShape::new(1, w);
+        let s = random_covariance(seed, t, shape);
+        let params = |solver| {
+            GlassoParams::new(lambda)
+                .eps_abs(1e-10)
+                .eps_rel(1e-10)
+                .max_iters(50_000)
+                .penalize_diagonal(false)
+                .solver(solver)
+                .check()
+                .unwrap()
+        };
+        let newton = solve(s.as_ref(), shape, &params(Solver::Auto), None, Par::Seq).unwrap();
+        let admm = solve(s.as_ref(), shape, &params(Solver::Admm), None, Par::Seq).unwrap();
+        assert!(newton.diagnostics.converged && admm.diagnostics.converged);
+        let rel = max_abs_diff(&newton.precision, &admm.precision) / max_abs(&admm.precision);
+        assert!(rel < 1e-6, "w {w}: relative difference {rel:e}");
+        let (nu, _) = subgradient_norm(&s, &newton.precision, lambda, false);
+        assert!(nu < 1e-7, "w {w}: subgradient {nu:e}");
+        // And it is not the penalised problem's answer.
+        let (nu_pen, _) = subgradient_norm(&s, &newton.precision, lambda, true);
+        assert!(nu_pen > 1e-3, "w {w}: {nu_pen:e}");
+    }
+}
+
+#[test]
+fn admm_resumes_from_the_newton_warm_start_at_its_fixed_point() {
+    // The warm start Newton returns carries the ADMM's dual at the fixed point, so an ADMM
+    // solve of the same problem from it stops at once where it started.
+    let shape = BlockShape::new(1, 15);
+    let s = random_covariance(6, 400, shape);
+    let newton = solve(s.as_ref(), shape, &tight(0.02, Solver::Auto), None, Par::Seq).unwrap();
+    let admm = GlassoParams::new(0.02)
+        .eps_abs(1e-8)
+        .eps_rel(1e-8)
+        .solver(Solver::Admm)
+        .check()
+        .unwrap();
+    let resumed = solve(s.as_ref(), shape, &admm, Some(&newton.warm), Par::Seq).unwrap();
+    assert!(resumed.diagnostics.converged);
+    assert!(
+        resumed.diagnostics.iterations <= 3,
+        "{} iterations",
+        resumed.diagnostics.iterations
+    );
+    let rel = max_abs_diff(&resumed.precision, &newton.precision) / max_abs(&newton.precision);
+    assert!(rel < 1e-7, "relative difference {rel:e}");
 }
 
 proptest! {
