@@ -242,12 +242,23 @@ fn converged_means_the_stopping_rule_holds_at_the_fits_tolerances() {
         let shape = BlockShape::new(1, w);
         let s = random_covariance(seed, t, shape);
         for eps in [1e-3, 1e-4, 1e-6] {
-            let p = GlassoParams::new(lambda).eps_abs(eps).eps_rel(eps).check().unwrap();
+            let p = GlassoParams::new(lambda)
+                .eps_abs(eps)
+                .eps_rel(eps)
+                .check()
+                .unwrap();
             let sol = solve(s.as_ref(), shape, &p, None, Par::Seq).unwrap();
-            assert!(sol.diagnostics.converged, "w {w} eps {eps}: {:?}", sol.diagnostics);
+            assert!(
+                sol.diagnostics.converged,
+                "w {w} eps {eps}: {:?}",
+                sol.diagnostics
+            );
             let (nu, dual) = subgradient_norm(&s, &sol.precision, lambda, true);
             let tol = (w as f64).sqrt() * eps + eps * dual;
-            assert!(nu <= tol * (1.0 + 1e-6), "w {w} eps {eps}: {nu:e} > {tol:e}");
+            assert!(
+                nu <= tol * (1.0 + 1e-6),
+                "w {w} eps {eps}: {nu:e} > {tol:e}"
+            );
             let reported = sol.diagnostics.dual_residual;
             assert!(
                 (reported - nu).abs() <= 1e-6 * tol,
@@ -291,7 +302,14 @@ fn admm_resumes_from_the_newton_warm_start_at_its_fixed_point() {
     // solve of the same problem from it stops at once where it started.
     let shape = BlockShape::new(1, 15);
     let s = random_covariance(6, 400, shape);
-    let newton = solve(s.as_ref(), shape, &tight(0.02, Solver::Auto), None, Par::Seq).unwrap();
+    let newton = solve(
+        s.as_ref(),
+        shape,
+        &tight(0.02, Solver::Auto),
+        None,
+        Par::Seq,
+    )
+    .unwrap();
     let admm = GlassoParams::new(0.02)
         .eps_abs(1e-8)
         .eps_rel(1e-8)
