@@ -49,8 +49,9 @@ impl WarmStart {
 pub struct Diagnostics {
     /// Iterations run: of ADMM, or Newton steps of the one-channel method (at least 1).
     pub iterations: usize,
-    /// Final primal residual: ADMM's `||Theta - Z||_F`; Newton's step from the returned
-    /// iterate when converged, else its last step (Frobenius norms).
+    /// Final primal residual: ADMM's `||Theta - Z||_F`; Newton's last step measured (when
+    /// converged, the step that met the rule, then taken if the objective accepts it in full
+    /// and the rule holds at its end), Frobenius norms.
     pub primal_residual: f64,
     /// Final dual residual: ADMM's `rho * ||Z - Z_prev||_F`; Newton's least-norm subgradient
     /// (Frobenius norm of its entrywise mean over the tied entries).
