@@ -1,12 +1,14 @@
 //! Criterion benchmark of one state's block-Toeplitz graphical lasso solve, cold and
-//! warm-started, for nw in {5, 25, 100}.
+//! warm-started, for nw in {5, 25, 100}, and of the one-channel case at windows 50 and 150
+//! with each method (`Solver::Auto`, the Newton method, and `Solver::Admm`) on a smooth
+//! signal, the case that makes ADMM slow.
 //!
 //! "Warm" re-solves a covariance computed with 1% of the windows dropped, starting from
 //! the solution of the full set, as one EM iteration after another would.
 
 use std::hint::black_box;
 
-use casc_glasso::{BlockShape, GlassoParams, Par, mean_and_covariance, solve};
+use casc_glasso::{BlockShape, GlassoParams, Par, Solver, mean_and_covariance, solve};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 #[path = "../tests/common/mod.rs"]
@@ -51,5 +53,44 @@ fn bench_admm(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_admm);
+fn bench_one_channel(c: &mut Criterion) {
+    let mut group = c.benchmark_group("toeplitz_glasso_one_channel");
+    group.sample_size(10);
+    for w in [50, 150] {
+        let shape = BlockShape::new(1, w);
+        let mut rng = common::Rng::new(11);
+        let x: Vec<f64> = (0..4000 + w)
+            .map(|i| {
+                let i = i as f64;
+                (i / 7.0).sin() + 0.5 * (i / 23.0).cos() + 0.3 * rng.uniform()
+            })
+            .collect();
+        let all: Vec<&[f64]> = common::windows(&x, shape).collect();
+        let (_, s1) = mean_and_covariance(all.iter().copied(), w).unwrap();
+        let (_, s2) = mean_and_covariance(all.iter().copied().skip(40), w).unwrap();
+        for (name, solver) in [("newton", Solver::Auto), ("admm", Solver::Admm)] {
+            let params = GlassoParams::new(1e-3).solver(solver).check().unwrap();
+            let first = solve(s1.as_ref(), shape, &params, None, Par::Seq).unwrap();
+            let label = format!("w{w}_{name}");
+            group.bench_function(format!("{label}/cold"), |b| {
+                b.iter(|| solve(black_box(s2.as_ref()), shape, &params, None, Par::Seq).unwrap())
+            });
+            group.bench_function(format!("{label}/warm"), |b| {
+                b.iter(|| {
+                    solve(
+                        black_box(s2.as_ref()),
+                        shape,
+                        &params,
+                        Some(&first.warm),
+                        Par::Seq,
+                    )
+                    .unwrap()
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_admm, bench_one_channel);
 criterion_main!(benches);
