@@ -8,11 +8,32 @@
 
 use std::hint::black_box;
 
-use casc_glasso::{BlockShape, GlassoParams, Par, Solver, mean_and_covariance, solve};
-use criterion::{Criterion, criterion_group, criterion_main};
+use casc_glasso::{
+    BlockShape, GlassoParams, Par, Solver, ValidGlassoParams, WarmStart, mean_and_covariance, solve,
+};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use faer::Mat;
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+
+/// Benchmarks `label/cold` (a solve of `s` from nothing) and `label/warm` (from `warm`).
+fn cold_and_warm(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    label: &str,
+    s: &Mat<f64>,
+    shape: BlockShape,
+    params: &ValidGlassoParams,
+    warm: &WarmStart,
+) {
+    group.bench_function(format!("{label}/cold"), |b| {
+        b.iter(|| solve(black_box(s.as_ref()), shape, params, None, Par::Seq).unwrap())
+    });
+    group.bench_function(format!("{label}/warm"), |b| {
+        b.iter(|| solve(black_box(s.as_ref()), shape, params, Some(warm), Par::Seq).unwrap())
+    });
+}
 
 fn bench_admm(c: &mut Criterion) {
     let mut group = c.benchmark_group("toeplitz_glasso");
@@ -34,21 +55,7 @@ fn bench_admm(c: &mut Criterion) {
             warm.diagnostics.iterations
         );
         let label = format!("nw{}_lambda{lambda}", shape.dim());
-        group.bench_function(format!("{label}/cold"), |b| {
-            b.iter(|| solve(black_box(s2.as_ref()), shape, &params, None, Par::Seq).unwrap())
-        });
-        group.bench_function(format!("{label}/warm"), |b| {
-            b.iter(|| {
-                solve(
-                    black_box(s2.as_ref()),
-                    shape,
-                    &params,
-                    Some(&first.warm),
-                    Par::Seq,
-                )
-                .unwrap()
-            })
-        });
+        cold_and_warm(&mut group, &label, &s2, shape, &params, &first.warm);
     }
     group.finish();
 }
@@ -72,21 +79,7 @@ fn bench_one_channel(c: &mut Criterion) {
             let params = GlassoParams::new(1e-3).solver(solver).check().unwrap();
             let first = solve(s1.as_ref(), shape, &params, None, Par::Seq).unwrap();
             let label = format!("w{w}_{name}");
-            group.bench_function(format!("{label}/cold"), |b| {
-                b.iter(|| solve(black_box(s2.as_ref()), shape, &params, None, Par::Seq).unwrap())
-            });
-            group.bench_function(format!("{label}/warm"), |b| {
-                b.iter(|| {
-                    solve(
-                        black_box(s2.as_ref()),
-                        shape,
-                        &params,
-                        Some(&first.warm),
-                        Par::Seq,
-                    )
-                    .unwrap()
-                })
-            });
+            cold_and_warm(&mut group, &label, &s2, shape, &params, &first.warm);
         }
     }
     group.finish();

@@ -167,27 +167,12 @@ impl<'p> Admm<'p> {
         admm
     }
 
-    /// Per-channel factors `d_c` that carry `ws` over to this solve's scale: the square root
-    /// of the ratio of the channel's mean variance plus `lambda` (the scale the cold start
-    /// gives the channel) in the new covariance to the old. A precision scales as
-    /// `D^-1 Theta D^-1` when a covariance scales as `D S D`, with `D` constant over a
-    /// channel's lags, so the rescaled warm start stays block Toeplitz. Without it, a warm
-    /// start from a covariance 100 times larger put the first `Z` step about 80 times too far
-    /// and ADMM walked back by about `1 / rho` per iteration, into its iteration cap.
+    /// Per-channel factors `d_c` that carry `ws` over to this solve's scale: the square roots
+    /// of [`WarmStart::scale_ratios`].
     fn channel_scales(&self, ws: &WarmStart) -> Vec<f64> {
-        let n = self.shape.n;
-        let dim = self.dim;
-        let lam = self.params.lambda();
-        (0..n)
-            .map(|c| {
-                let (mut new, mut old) = (0.0, 0.0);
-                for i in (c..dim).step_by(n) {
-                    new += self.s[i + i * dim] + lam;
-                    old += ws.s[(i, i)] + lam;
-                }
-                let d = (new / old).sqrt();
-                if d.is_finite() && d > 0.0 { d } else { 1.0 }
-            })
+        ws.scale_ratios(&self.s, self.params.lambda())
+            .into_iter()
+            .map(f64::sqrt)
             .collect()
     }
 

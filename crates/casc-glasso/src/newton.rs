@@ -147,28 +147,12 @@ impl<'p> Newton<'p> {
     }
 
     /// The warm start's first column carried over to this covariance's scale (a precision
-    /// scales as `1 / d^2` when the covariance scales as `d^2`; see `channel_scales` of the
-    /// ADMM), or `None` when it is not positive definite.
-    fn warm_theta(&mut self, ws: &WarmStart) -> Option<Vec<f64>> {
-        let w = self.w;
-        let lam = self.params.lambda();
-        let (mut new, mut old) = (0.0, 0.0);
-        for i in 0..w {
-            new += self.s[i + i * w] + lam;
-            old += ws.s[(i, i)] + lam;
-        }
-        let ratio = new / old;
-        let ratio = if ratio.is_finite() && ratio > 0.0 {
-            ratio
-        } else {
-            1.0
-        };
-        let theta: Vec<f64> = (0..w).map(|k| ws.z[(k, 0)] / ratio).collect();
-        if theta.iter().all(|v| v.is_finite()) && self.factor_into_trial(&theta).is_some() {
-            Some(theta)
-        } else {
-            None
-        }
+    /// scales as `1 / d^2` when the covariance scales as `d^2`: [`WarmStart::scale_ratios`],
+    /// as the ADMM carries its warm starts over), or `None` when it is not finite.
+    fn warm_theta(&self, ws: &WarmStart) -> Option<Vec<f64>> {
+        let ratio = ws.scale_ratios(&self.s, self.params.lambda())[0];
+        let theta: Vec<f64> = (0..self.w).map(|k| ws.z[(k, 0)] / ratio).collect();
+        theta.iter().all(|v| v.is_finite()).then_some(theta)
     }
 
     /// The objective at `theta` whose Cholesky factor's log-determinant is `log_det`, and the
@@ -235,20 +219,21 @@ impl<'p> Newton<'p> {
         let p = w as f64;
         let eps_abs = p.sqrt() * self.params.eps_abs();
         let eps_rel = self.params.eps_rel();
-        let theta = match start {
-            Some(t) => t,
+        // A warm start that is not positive definite (with the margin) gives way to the
+        // ADMM's cold start: the optimum when the penalty removes every off-diagonal number.
+        let warm = start.and_then(|t| self.factor_into_trial(&t).map(|ld| (t, ld)));
+        let (theta, log_det) = match warm {
+            Some(started) => started,
             None => {
-                // The ADMM's cold start: the optimum when the penalty removes every
-                // off-diagonal number.
                 let mean = (0..w).map(|i| self.s[i + i * w]).sum::<f64>() / p;
                 let mut t = vec![0.0; w];
                 t[0] = 1.0 / (mean + self.params.lambda());
-                t
+                let log_det = self
+                    .factor_into_trial(&t)
+                    .ok_or(GlassoError::Diverged { iteration: 0 })?;
+                (t, log_det)
             }
         };
-        let log_det = self
-            .factor_into_trial(&theta)
-            .ok_or(GlassoError::Diverged { iteration: 0 })?;
         std::mem::swap(&mut self.chol, &mut self.trial);
         self.theta = theta;
         let (mut f, mut magnitude) = self.objective(&self.theta, log_det);
@@ -262,15 +247,7 @@ impl<'p> Newton<'p> {
             // of `Sigma - S` (the ADMM's unscaled dual at a fixed point), and, as the ADMM
             // asks both of its residuals to be small, the Newton step this iterate would take
             // against the norm of `Theta`.
-            self.invert();
-            let sigma_sums = diagonal_sums(&self.sigma, w);
-            for k in 0..w {
-                grad[k] = self.c[k] - sigma_sums[k];
-            }
-            let residual = self.weighted_norm(|k| {
-                min_norm_subgradient(self.theta[k], grad[k], self.pen[k]) / self.mult[k]
-            });
-            let dual_norm = frobenius_diff(&self.sigma, &self.s);
+            let (residual, dual_norm) = self.evaluate(&mut grad);
             self.diagnostics.dual_residual = residual;
             let dual_met = residual <= eps_abs + eps_rel * dual_norm;
             let primal_tol = eps_abs + eps_rel * self.weighted_norm(|k| self.theta[k]);
@@ -365,6 +342,21 @@ impl<'p> Newton<'p> {
         Ok(())
     }
 
+    /// At the current iterate: `Sigma` (inverted from its factor), the gradient into `grad`,
+    /// and the stopping rule's two norms, the least-norm subgradient (full-matrix Frobenius
+    /// norm of its mean over the tied entries) and `||Sigma - S||_F`.
+    fn evaluate(&mut self, grad: &mut [f64]) -> (f64, f64) {
+        self.invert();
+        let sums = diagonal_sums(&self.sigma, self.w);
+        for ((g, c), s) in grad.iter_mut().zip(&self.c).zip(&sums) {
+            *g = c - s;
+        }
+        let residual = self.weighted_norm(|k| {
+            min_norm_subgradient(self.theta[k], grad[k], self.pen[k]) / self.mult[k]
+        });
+        (residual, frobenius_diff(&self.sigma, &self.s))
+    }
+
     /// Moves a converged iterate to `target` (its Newton step) when the full step passes the
     /// line search's test and the stopping rule holds at `target` too; else leaves it.
     fn polish(
@@ -376,7 +368,6 @@ impl<'p> Newton<'p> {
         eps_abs: f64,
         eps_rel: f64,
     ) {
-        let w = self.w;
         if decrease.is_nan() || decrease >= 0.0 {
             return;
         }
@@ -390,12 +381,8 @@ impl<'p> Newton<'p> {
         let (chol, theta, sigma) = (self.chol.clone(), self.theta.clone(), self.sigma.clone());
         std::mem::swap(&mut self.chol, &mut self.trial);
         self.theta.copy_from_slice(target);
-        self.invert();
-        let sums = diagonal_sums(&self.sigma, w);
-        let residual = self.weighted_norm(|k| {
-            min_norm_subgradient(self.theta[k], self.c[k] - sums[k], self.pen[k]) / self.mult[k]
-        });
-        let dual_norm = frobenius_diff(&self.sigma, &self.s);
+        let mut grad = vec![0.0; self.w];
+        let (residual, dual_norm) = self.evaluate(&mut grad);
         if residual <= eps_abs + eps_rel * dual_norm {
             self.diagnostics.dual_residual = residual;
         } else {

@@ -5,7 +5,9 @@
 
 mod common;
 
-use casc_glasso::{BlockShape, GlassoParams, Par, Solver, is_block_toeplitz, log_det_spd, solve};
+use casc_glasso::{
+    BlockShape, GlassoParams, Par, Solution, Solver, is_block_toeplitz, log_det_spd, solve,
+};
 use common::*;
 use faer::Mat;
 use proptest::prelude::*;
@@ -18,6 +20,19 @@ fn tight(lambda: f64, solver: Solver) -> casc_glasso::ValidGlassoParams {
         .solver(solver)
         .check()
         .unwrap()
+}
+
+/// A cold solve of `s` at the tight tolerance by `solver`.
+fn cold(s: &Mat<f64>, shape: BlockShape, lambda: f64, solver: Solver) -> Solution {
+    solve(s.as_ref(), shape, &tight(lambda, solver), None, Par::Seq).unwrap()
+}
+
+/// The objectives of Newton's and ADMM's answers, evaluated independently of either.
+fn objectives(s: &Mat<f64>, newton: &Solution, admm: &Solution, lambda: f64) -> (f64, f64) {
+    (
+        objective(s, &newton.precision, lambda),
+        objective(s, &admm.precision, lambda),
+    )
 }
 
 /// The objective both solvers minimise, evaluated independently of either.
@@ -45,22 +60,8 @@ fn newton_and_admm_reach_the_same_optimum() {
     ] {
         let shape = BlockShape::new(1, w);
         let s = random_covariance(seed, t, shape);
-        let newton = solve(
-            s.as_ref(),
-            shape,
-            &tight(lambda, Solver::Auto),
-            None,
-            Par::Seq,
-        )
-        .unwrap();
-        let admm = solve(
-            s.as_ref(),
-            shape,
-            &tight(lambda, Solver::Admm),
-            None,
-            Par::Seq,
-        )
-        .unwrap();
+        let newton = cold(&s, shape, lambda, Solver::Auto);
+        let admm = cold(&s, shape, lambda, Solver::Admm);
         assert!(
             newton.diagnostics.converged,
             "w {w}: {:?}",
@@ -75,10 +76,7 @@ fn newton_and_admm_reach_the_same_optimum() {
             "w {w} lambda {lambda}: relative difference {rel:e}"
         );
         check_kkt(&s, &newton.precision, shape, lambda, 1e-7 * w as f64);
-        let (fn_, fa) = (
-            objective(&s, &newton.precision, lambda),
-            objective(&s, &admm.precision, lambda),
-        );
+        let (fn_, fa) = objectives(&s, &newton, &admm, lambda);
         assert!(fn_ <= fa + 1e-9 * fa.abs(), "w {w}: newton {fn_} admm {fa}");
         // Newton's point: few iterations where ADMM needs tens.
         assert!(
@@ -105,28 +103,11 @@ fn a_smooth_signal_at_a_long_window() {
     let shape = BlockShape::new(1, w);
     let (_, s) = casc_glasso::mean_and_covariance(windows(&x, shape), w).unwrap();
     for lambda in [0.001, 0.05] {
-        let sol = solve(
-            s.as_ref(),
-            shape,
-            &tight(lambda, Solver::Auto),
-            None,
-            Par::Seq,
-        )
-        .unwrap();
+        let sol = cold(&s, shape, lambda, Solver::Auto);
         assert!(sol.diagnostics.converged, "{:?}", sol.diagnostics);
         check_kkt(&s, &sol.precision, shape, lambda, 1e-6);
-        let admm = solve(
-            s.as_ref(),
-            shape,
-            &tight(lambda, Solver::Admm),
-            None,
-            Par::Seq,
-        )
-        .unwrap();
-        let (fn_, fa) = (
-            objective(&s, &sol.precision, lambda),
-            objective(&s, &admm.precision, lambda),
-        );
+        let admm = cold(&s, shape, lambda, Solver::Admm);
+        let (fn_, fa) = objectives(&s, &sol, &admm, lambda);
         assert!(
             fn_ <= fa + 1e-9 * fa.abs(),
             "lambda {lambda}: newton {fn_} admm {fa}"
@@ -142,14 +123,7 @@ fn rank_deficient_covariances_give_positive_definite_optima() {
         let shape = BlockShape::new(1, w);
         let s = random_covariance(seed, w - 1 + windows, shape);
         let lambda = 0.05;
-        let sol = solve(
-            s.as_ref(),
-            shape,
-            &tight(lambda, Solver::Auto),
-            None,
-            Par::Seq,
-        )
-        .unwrap();
+        let sol = cold(&s, shape, lambda, Solver::Auto);
         assert!(sol.diagnostics.converged, "{:?}", sol.diagnostics);
         assert!(log_det_spd(sol.precision.as_ref(), Par::Seq).is_ok());
         check_kkt(&s, &sol.precision, shape, lambda, 1e-6);
@@ -302,14 +276,7 @@ fn admm_resumes_from_the_newton_warm_start_at_its_fixed_point() {
     // solve of the same problem from it stops at once where it started.
     let shape = BlockShape::new(1, 15);
     let s = random_covariance(6, 400, shape);
-    let newton = solve(
-        s.as_ref(),
-        shape,
-        &tight(0.02, Solver::Auto),
-        None,
-        Par::Seq,
-    )
-    .unwrap();
+    let newton = cold(&s, shape, 0.02, Solver::Auto);
     let admm = GlassoParams::new(0.02)
         .eps_abs(1e-8)
         .eps_rel(1e-8)
@@ -341,15 +308,12 @@ proptest! {
     ) {
         let shape = BlockShape::new(1, w);
         let s = random_covariance(seed, w + 1 + t_extra, shape);
-        let sol = solve(s.as_ref(), shape, &tight(lambda, Solver::Auto), None, Par::Seq).unwrap();
+        let sol = cold(&s, shape, lambda, Solver::Auto);
         prop_assert!(sol.diagnostics.converged, "{:?}", sol.diagnostics);
         prop_assert!(is_block_toeplitz(sol.precision.as_ref(), shape, 0.0));
         check_kkt(&s, &sol.precision, shape, lambda, 1e-6);
-        let admm = solve(s.as_ref(), shape, &tight(lambda, Solver::Admm), None, Par::Seq).unwrap();
-        let (fn_, fa) = (
-            objective(&s, &sol.precision, lambda),
-            objective(&s, &admm.precision, lambda),
-        );
+        let admm = cold(&s, shape, lambda, Solver::Admm);
+        let (fn_, fa) = objectives(&s, &sol, &admm, lambda);
         prop_assert!(fn_ <= fa + 1e-9 * fa.abs(), "newton {} admm {}", fn_, fa);
     }
 }
